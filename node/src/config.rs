@@ -1,0 +1,354 @@
+//! Node configuration: a TOML file, every key overridable by a `PUENTE_…` environment
+//! variable (nested keys with `__`, e.g. `PUENTE_SECURITY__REQUIRE_TOTP_FOR_ALL=true`).
+//! Unknown keys, in the file or the environment, are refused by name. Secrets are wrapped in
+//! [`Secret`], whose `Debug` and `Display` never show the value.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Toml};
+use figment::Figment;
+use puente_common::CountryCode;
+use puente_federation::KeyId;
+use serde::{Deserialize, Serialize};
+
+/// A value that must never appear in logs or output.
+#[derive(Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The node's country (ISO 3166-1 alpha-3), its federation id.
+    pub country: CountryCode,
+    /// Where the node keeps its files.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` (default) or `postgres://…`; may hold a password.
+    pub database_url: Secret,
+    /// Address the web UI and API listen on.
+    pub listen: SocketAddr,
+    /// Serve HTTPS with this certificate. Without it the node speaks plain HTTP, which is
+    /// only for loopback or behind a TLS-terminating proxy.
+    #[serde(default)]
+    pub tls: Option<TlsConfig>,
+    pub keys: KeysConfig,
+    #[serde(default)]
+    pub security: SecurityConfig,
+    #[serde(default)]
+    pub http: HttpConfig,
+    #[serde(default)]
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeysConfig {
+    /// The data key file (base64, 32 bytes), kept outside the database.
+    pub data_key: PathBuf,
+    /// The Ed25519 signing key (PKCS#8 PEM).
+    pub signing_key: PathBuf,
+    /// Its id, e.g. `GTM-2026a`.
+    pub signing_key_id: KeyId,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecurityConfig {
+    /// Require a second factor of every user, not only of administrators.
+    pub require_totp_for_all: bool,
+    pub session_idle_minutes: u32,
+    pub session_absolute_hours: u32,
+    /// Failed log-ins in a row before an account is locked.
+    pub lockout_threshold: u32,
+    pub lockout_minutes: u32,
+    /// Log-in attempts allowed per client address per minute.
+    pub login_attempts_per_minute: u32,
+    /// Longest lifetime of an API token.
+    pub token_max_days: u32,
+    /// Set when a TLS-terminating proxy is in front: cookies get `Secure`.
+    pub behind_tls_proxy: bool,
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        SecurityConfig {
+            require_totp_for_all: false,
+            session_idle_minutes: 30,
+            session_absolute_hours: 12,
+            lockout_threshold: 5,
+            lockout_minutes: 15,
+            login_attempts_per_minute: 20,
+            token_max_days: 365,
+            behind_tls_proxy: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    pub body_limit_bytes: usize,
+    pub request_timeout_seconds: u64,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig { body_limit_bytes: 1024 * 1024, request_timeout_seconds: 30 }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// A tracing filter, e.g. `info` or `puente_node=debug,info`.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig { format: LogFormat::Text, level: "info".into() }
+    }
+}
+
+/// Why the configuration could not be loaded; the message names the key or file.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(String);
+
+impl Config {
+    /// Loads `path`, then applies `PUENTE_…` environment overrides.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        if !path.exists() {
+            return Err(ConfigError(format!(
+                "file {} not found (create one with `puente init`)",
+                path.display()
+            )));
+        }
+        Self::from_figment(Figment::new().merge(Toml::file_exact(path)))
+    }
+
+    fn from_figment(figment: Figment) -> Result<Config, ConfigError> {
+        figment
+            .merge(Env::prefixed("PUENTE_").split("__").ignore(&["CONFIG"]))
+            .extract()
+            .map_err(|e| ConfigError(describe(e)))
+    }
+
+    /// Whether cookies must carry `Secure`.
+    pub fn secure_cookies(&self) -> bool {
+        self.tls.is_some() || self.security.behind_tls_proxy
+    }
+
+    /// The TOML text for a config file.
+    pub fn to_toml(&self) -> String {
+        // Serialising plain data to TOML cannot fail; fall back to empty to stay panic-free.
+        toml_string(self)
+    }
+}
+
+fn toml_string(c: &Config) -> String {
+    let db = c.database_url.expose();
+    let tls = c
+        .tls
+        .as_ref()
+        .map(|t| {
+            format!(
+                "\n[tls]\ncert = {:?}\nkey = {:?}\n",
+                t.cert.display().to_string(),
+                t.key.display().to_string()
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "# Puente node configuration. Every key can be overridden by an environment variable:\n\
+         # PUENTE_<KEY>, nested keys joined by __ (PUENTE_SECURITY__REQUIRE_TOTP_FOR_ALL=true).\n\
+         country = {country:?}\n\
+         data_dir = {data_dir:?}\n\
+         database_url = {db:?}\n\
+         listen = {listen:?}\n\
+         {tls}\n\
+         [keys]\n\
+         data_key = {data_key:?}\n\
+         signing_key = {signing_key:?}\n\
+         signing_key_id = {key_id:?}\n\n\
+         [security]\n\
+         require_totp_for_all = {rta}\n\
+         session_idle_minutes = {idle}\n\
+         session_absolute_hours = {abs}\n\
+         lockout_threshold = {lt}\n\
+         lockout_minutes = {lm}\n\
+         login_attempts_per_minute = {lpm}\n\
+         token_max_days = {tmd}\n\
+         behind_tls_proxy = {btp}\n\n\
+         [log]\n\
+         format = {fmt:?}\n\
+         level = {level:?}\n",
+        country = c.country.as_str(),
+        data_dir = c.data_dir.display().to_string(),
+        listen = c.listen.to_string(),
+        data_key = c.keys.data_key.display().to_string(),
+        signing_key = c.keys.signing_key.display().to_string(),
+        key_id = c.keys.signing_key_id.as_str(),
+        rta = c.security.require_totp_for_all,
+        idle = c.security.session_idle_minutes,
+        abs = c.security.session_absolute_hours,
+        lt = c.security.lockout_threshold,
+        lm = c.security.lockout_minutes,
+        lpm = c.security.login_attempts_per_minute,
+        tmd = c.security.token_max_days,
+        btp = c.security.behind_tls_proxy,
+        fmt = match c.log.format {
+            LogFormat::Text => "text",
+            LogFormat::Json => "json",
+        },
+        level = c.log.level,
+    )
+}
+
+/// Figment's message plus the key path, without ever echoing a value (it could be a secret).
+fn describe(e: figment::Error) -> String {
+    e.into_iter()
+        .map(|e| {
+            let key = if e.path.is_empty() { String::new() } else { e.path.join(".") };
+            let what = match &e.kind {
+                figment::error::Kind::UnknownField(f, _) => {
+                    let full = if key.is_empty() { f.clone() } else { format!("{key}.{f}") };
+                    return format!("unknown key `{full}`");
+                }
+                figment::error::Kind::MissingField(f) => {
+                    let full = if key.is_empty() { f.to_string() } else { format!("{key}.{f}") };
+                    return format!("missing key `{full}`");
+                }
+                figment::error::Kind::InvalidType(actual, expected) => {
+                    format!("has the wrong type: found {actual}, expected {expected}")
+                }
+                figment::error::Kind::InvalidValue(_, expected) => {
+                    format!("has an invalid value: expected {expected}")
+                }
+                figment::error::Kind::Message(m) => m.clone(),
+                other => other.to_string(),
+            };
+            let source = e
+                .metadata
+                .as_ref()
+                .map(|m| format!(" (from {})", m.name))
+                .unwrap_or_default();
+            format!("key `{key}` {what}{source}")
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> String {
+        r#"
+country = "GTM"
+data_dir = "/tmp/x"
+database_url = "postgres://puente:hunter2@127.0.0.1/puente"
+listen = "127.0.0.1:0"
+[keys]
+data_key = "/tmp/x/data.key"
+signing_key = "/tmp/x/signing.pem"
+signing_key_id = "GTM-2026a"
+"#
+        .into()
+    }
+
+    #[test]
+    fn loads_defaults_and_never_shows_the_database_password() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("puente.toml", &sample())?;
+            let c = Config::load(Path::new("puente.toml")).unwrap();
+            assert_eq!(c.country.as_str(), "GTM");
+            assert_eq!(c.security.lockout_threshold, 5);
+            assert!(!format!("{c:?}").contains("hunter2"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn environment_overrides_nested_keys() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("puente.toml", &sample())?;
+            jail.set_env("PUENTE_SECURITY__REQUIRE_TOTP_FOR_ALL", "true");
+            jail.set_env("PUENTE_LISTEN", "127.0.0.1:9999");
+            let c = Config::load(Path::new("puente.toml")).unwrap();
+            assert!(c.security.require_totp_for_all);
+            assert_eq!(c.listen.port(), 9999);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_by_name_in_file_and_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("puente.toml", &format!("{}\n[security]\nlockout_treshold = 3\n", sample()))?;
+            let e = Config::load(Path::new("puente.toml")).unwrap_err().to_string();
+            assert!(e.contains("security.lockout_treshold"), "{e}");
+            jail.create_file("puente.toml", &sample())?;
+            jail.set_env("PUENTE_DATABSE_URL", "sqlite://x");
+            let e = Config::load(Path::new("puente.toml")).unwrap_err().to_string();
+            assert!(e.contains("databse_url"), "{e}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_bad_value_names_the_key_but_not_the_value() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("puente.toml", &sample().replace("\"GTM\"", "\"guatemala\""))?;
+            let e = Config::load(Path::new("puente.toml")).unwrap_err().to_string();
+            assert!(e.contains("country"), "{e}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn written_config_loads_back() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("a.toml", &sample())?;
+            let c = Config::load(Path::new("a.toml")).unwrap();
+            jail.create_file("b.toml", &c.to_toml())?;
+            let back = Config::load(Path::new("b.toml")).unwrap();
+            assert_eq!(back.database_url, c.database_url);
+            assert_eq!(back.keys.signing_key_id, c.keys.signing_key_id);
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,24 @@
+//! # puente-node
+//!
+//! The country node (and, later, the regional hub), binary `puente`. Reading order:
+//!
+//! - [`cli`]: the `puente` commands; [`init`] and [`demo`] make nodes.
+//! - [`config`]: the TOML file and its `PUENTE_…` overrides; [`clock`]: time as a parameter.
+//! - [`app`]: builds the [`app::Application`] (router, state, listener) and serves it.
+//! - [`authz`]: roles, actions and the one permission table.
+//! - [`auth`]: passwords, second factor, sessions, CSRF, API tokens, log-in pages.
+//! - [`admin`]: organisations, users, roles and tokens, in pages and the JSON API.
+//! - [`audit`]: the hash-chained audit trail, its checkpoints and its page.
+//! - [`store`]: the storage trait, SQLite and PostgreSQL.
+//! - [`web`]: layout, translations, security headers; [`crypto`]: the data key.
+//! - [`jobs`]: scheduled work.
+//!
+//! Nothing here logs a victim's data, a password, a token or a key.
+
+pub mod audit;
+pub mod authz;
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod error;
+pub mod store;

@@ -1,0 +1,51 @@
+//! PostgreSQL: for large nodes and several replicas behind a load balancer. Appends to the
+//! audit chain take a transaction-scoped advisory lock, so replicas never fork the chain.
+
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Postgres, Transaction};
+
+use super::sql::impl_store;
+use super::StoreResult;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
+
+/// Advisory lock key of the audit chain ("PUENTE" in ASCII, trimmed to fit an i64).
+const AUDIT_CHAIN_LOCK: i64 = 0x5055_454E_5445;
+
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let opts: PgConnectOptions = url.parse()?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts)
+            .await?;
+        Ok(PgStore { pool })
+    }
+
+    async fn begin_write(&self) -> StoreResult<Transaction<'static, Postgres>> {
+        Ok(self.pool.begin().await?)
+    }
+
+    async fn lock_audit_chain(tx: &mut Transaction<'_, Postgres>) -> StoreResult<()> {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(AUDIT_CHAIN_LOCK)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    /// The pool, for tests that must reach under the store (tamper tests).
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+impl_store!(PgStore, Postgres, MIGRATOR);
