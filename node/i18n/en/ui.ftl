@@ -30,7 +30,6 @@ no = No
 never = Never
 allowed = Allowed
 not-allowed = Not allowed
-select-choose = Choose an option
 
 ## Fields
 

@@ -30,7 +30,6 @@ no = No
 never = Nunca
 allowed = Permitido
 not-allowed = No permitido
-select-choose = Seleccione una opción
 
 ## Campos
 

@@ -9,7 +9,7 @@
 //! - [`checkpoint`] signs the current head with the node key (daily job and CLI).
 //! - `routes` is the audit page for auditors and node administrators.
 
-// pub mod routes;
+pub mod routes;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use puente_federation::identity::verify;

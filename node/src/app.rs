@@ -1,0 +1,260 @@
+//! The application: state, router and server. [`Application::build`] binds its own listener
+//! (port 0 in tests) and reports the address; [`Application::run`] serves until shutdown.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{HeaderName, StatusCode};
+use axum::middleware;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use puente_federation::SigningIdentity;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+
+use crate::admin::{self, api, orgs, tokens, users};
+use crate::auth::routes as auth;
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::crypto::DataKey;
+use crate::store::SharedStore;
+use crate::web::{self, SignedIn, Web};
+
+/// Everything a handler may use. Cheap to clone.
+pub type AppState = Arc<Node>;
+
+#[derive(Debug)]
+pub struct Node {
+    pub config: Arc<Config>,
+    pub store: SharedStore,
+    pub clock: SharedClock,
+    pub data_key: DataKey,
+    /// Sub-key of the data key for CSRF tokens of visitors without a session.
+    pub csrf_key: [u8; 32],
+    pub identity: Arc<SigningIdentity>,
+    pub web: Web,
+    pub login_limiter: DefaultKeyedRateLimiter<IpAddr>,
+}
+
+impl Node {
+    pub fn new(
+        config: Config,
+        store: SharedStore,
+        clock: SharedClock,
+        data_key: DataKey,
+        identity: SigningIdentity,
+    ) -> anyhow::Result<AppState> {
+        let per_minute = std::num::NonZeroU32::new(config.security.login_attempts_per_minute.max(1))
+            .unwrap_or(std::num::NonZeroU32::MIN);
+        Ok(Arc::new(Node {
+            csrf_key: *data_key.derive("csrf"),
+            config: Arc::new(config),
+            store,
+            clock,
+            data_key,
+            identity: Arc::new(identity),
+            web: Web::load()?,
+            login_limiter: RateLimiter::keyed(Quota::per_minute(per_minute)),
+        }))
+    }
+}
+
+/// Every route of the node, with the action it needs (checked in the handler through
+/// `admin::require`, or by the `SignedIn`/`ApiActor` extractors for "signed in").
+/// The matrix test enumerates this list.
+pub const ROUTES: &[(&str, &str, &str)] = &[
+    ("GET", "/healthz", "public"),
+    ("GET", "/readyz", "public"),
+    ("GET", "/static/style.css", "public"),
+    ("GET", "/login", "public"),
+    ("POST", "/login", "public"),
+    ("GET", "/login/totp", "password_step"),
+    ("POST", "/login/totp", "password_step"),
+    ("POST", "/logout", "public"),
+    ("POST", "/language", "public"),
+    ("GET", "/", "view_home"),
+    ("GET", "/account", "manage_own_account"),
+    ("GET", "/account/password", "manage_own_account"),
+    ("POST", "/account/password", "manage_own_account"),
+    ("GET", "/account/totp", "manage_own_account"),
+    ("POST", "/account/totp", "manage_own_account"),
+    ("GET", "/admin/orgs", "view_orgs"),
+    ("POST", "/admin/orgs", "manage_orgs"),
+    ("GET", "/admin/orgs/{id}", "view_orgs"),
+    ("POST", "/admin/orgs/{id}", "manage_orgs"),
+    ("GET", "/admin/users", "view_users"),
+    ("POST", "/admin/users", "manage_users"),
+    ("GET", "/admin/users/{id}", "view_users"),
+    ("POST", "/admin/users/{id}/{change}", "manage_users"),
+    ("GET", "/admin/roles", "view_roles"),
+    ("GET", "/tokens", "manage_own_tokens"),
+    ("POST", "/tokens", "manage_own_tokens"),
+    ("POST", "/tokens/{id}/revoke", "manage_own_tokens"),
+    ("GET", "/audit", "view_audit"),
+    ("GET", "/api/v1/me", "view_home"),
+    ("GET", "/api/v1/orgs", "view_orgs"),
+    ("POST", "/api/v1/orgs", "manage_orgs"),
+    ("GET", "/api/v1/users", "view_users"),
+];
+
+async fn home(State(st): State<AppState>, s: SignedIn) -> Response {
+    st.web.render(&s.ctx, "home.html", serde_json::json!({}))
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(st): State<AppState>) -> Response {
+    match st.store.ready().await {
+        Ok(true) => (StatusCode::OK, "ready").into_response(),
+        Ok(false) => (StatusCode::SERVICE_UNAVAILABLE, "migrations not applied").into_response(),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response(),
+    }
+}
+
+async fn not_found() -> crate::error::AppError {
+    crate::error::AppError::NotFound
+}
+
+/// The router with every layer.
+pub fn router(st: AppState) -> Router {
+    let pages = Router::new()
+        .route("/", get(home))
+        .route("/login", get(auth::login_form).post(auth::login))
+        .route("/login/totp", get(auth::totp_form).post(auth::totp_submit))
+        .route("/logout", post(auth::logout))
+        .route("/language", post(auth::set_language))
+        .route("/account", get(auth::account))
+        .route("/account/password", get(auth::password_form).post(auth::password_submit))
+        .route("/account/totp", get(auth::totp_enrol_form).post(auth::totp_enrol))
+        .route("/admin", get(|| async { Redirect::to("/admin/users") }))
+        .route("/admin/orgs", get(orgs::list).post(orgs::create_form))
+        .route("/admin/orgs/{id}", get(orgs::show).post(orgs::update_form))
+        .route("/admin/users", get(users::list).post(users::create_form))
+        .route("/admin/users/{id}", get(users::show))
+        .route("/admin/users/{id}/{change}", post(users::change_form))
+        .route("/admin/roles", get(admin::roles_page))
+        .route("/tokens", get(tokens::list).post(tokens::create_form))
+        .route("/tokens/{id}/revoke", post(tokens::revoke_form))
+        .route("/audit", get(crate::audit::routes::page))
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(st.clone(), web::context_layer));
+    let api = Router::new()
+        .route("/me", get(api::me))
+        .route("/orgs", get(api::orgs).post(api::create_org))
+        .route("/users", get(api::users))
+        .fallback(not_found);
+    let request_id = HeaderName::from_static("x-request-id");
+    let mut app = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/static/style.css", get(web::stylesheet))
+        .nest("/api/v1", api)
+        .merge(pages)
+        .with_state(st.clone());
+    for (name, value) in web::security_headers(st.config.tls.is_some()) {
+        app = app.layer(SetResponseHeaderLayer::if_not_present(name, value));
+    }
+    app.layer(RequestBodyLimitLayer::new(st.config.http.body_limit_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(st.config.http.request_timeout_seconds),
+        ))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(
+            // Spans carry method, matched route and request id only: never a query string,
+            // a body or a header that could hold a name or a token.
+            TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+                let route = req
+                    .extensions()
+                    .get::<axum::extract::MatchedPath>()
+                    .map_or("-", |p| p.as_str())
+                    .to_owned();
+                let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-").to_owned();
+                tracing::info_span!("request", method = %req.method(), route = %route, request_id = %id)
+            }),
+        )
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// A node bound to its listener, ready to serve.
+pub struct Application {
+    state: AppState,
+    listener: std::net::TcpListener,
+    tls: Option<axum_server::tls_rustls::RustlsConfig>,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application").field("addr", &self.local_addr()).finish_non_exhaustive()
+    }
+}
+
+impl Application {
+    /// Binds `state.config.listen` (port 0 picks a free port) and loads the TLS certificate.
+    pub async fn build(state: AppState) -> anyhow::Result<Application> {
+        let listener = std::net::TcpListener::bind(state.config.listen)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", state.config.listen))?;
+        listener.set_nonblocking(true)?;
+        let tls = match &state.config.tls {
+            Some(t) => Some(crate::init::rustls_config(&t.cert, &t.key)?),
+            None => None,
+        };
+        Ok(Application { state, listener, tls })
+    }
+
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.listener.local_addr().ok()
+    }
+
+    pub fn state(&self) -> AppState {
+        self.state.clone()
+    }
+
+    /// Serves until `shutdown` resolves, then finishes requests in flight (up to 10 s).
+    pub async fn run(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let handle = axum_server::Handle::new();
+        let h = handle.clone();
+        tokio::spawn(async move {
+            shutdown.await;
+            h.graceful_shutdown(Some(Duration::from_secs(10)));
+        });
+        let app = router(self.state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        match self.tls {
+            Some(tls) => axum_server::from_tcp_rustls(self.listener, tls).handle(handle).serve(app).await?,
+            None => axum_server::from_tcp(self.listener).handle(handle).serve(app).await?,
+        }
+        Ok(())
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,447 @@
+//! The `puente` command line.
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use puente_common::CountryCode;
+use uuid::Uuid;
+
+use crate::admin::{orgs, tokens, users};
+use crate::app::{shutdown_signal, Application, Node};
+use crate::audit::{self, AuditCtx};
+use crate::clock::{Clock, SystemClock};
+use crate::config::{Config, LogFormat};
+use crate::error::AppError;
+use crate::store::{SharedStore, TokenScope};
+
+#[derive(Debug, Parser)]
+#[command(name = "puente", version, about = "Puente: a federated case-monitoring network for organisations that assist victims of trafficking.")]
+pub struct Cli {
+    /// The node's configuration file.
+    #[arg(long, global = true, env = "PUENTE_CONFIG", default_value = "puente.toml")]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create a node: configuration, data key, signing key, TLS certificate and database.
+    Init(InitArgs),
+    /// Run the node (web interface and API).
+    Serve,
+    /// Start a ready-to-try node on SQLite with demo organisations and users of every role.
+    Demo(DemoArgs),
+    /// Manage organisations.
+    #[command(subcommand)]
+    Org(OrgCmd),
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCmd),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCmd),
+    /// Check or seal the audit trail.
+    #[command(subcommand)]
+    Audit(AuditCmd),
+}
+
+#[derive(Debug, Args)]
+struct InitArgs {
+    /// The country, ISO 3166-1 alpha-3 (GTM, HND, SLV, MEX…).
+    #[arg(long)]
+    country: CountryCode,
+    /// Where the node keeps its files (created if missing).
+    #[arg(long)]
+    data_dir: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8443")]
+    listen: SocketAddr,
+    /// A PostgreSQL URL instead of the embedded SQLite database.
+    #[arg(long)]
+    database_url: Option<String>,
+    /// Serve plain HTTP (only behind a TLS-terminating proxy, or on loopback for trials).
+    #[arg(long)]
+    no_tls: bool,
+    /// Replace an existing node's keys and configuration.
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(Debug, Args)]
+struct DemoArgs {
+    /// Where the demo node keeps its files.
+    #[arg(long, default_value = "puente-demo")]
+    data_dir: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+}
+
+#[derive(Debug, Subcommand)]
+enum OrgCmd {
+    /// Add an organisation.
+    Add {
+        /// Short code, 2–12 capitals or digits (used in case numbers).
+        #[arg(long)]
+        code: String,
+        /// Full name.
+        #[arg(long)]
+        name: String,
+        /// Type: NGO, LAW_ENFORCEMENT, HEALTH_SERVICE, CENTRAL_GOVERNMENT, LOCAL_GOVERNMENT,
+        /// IMMIGRATION_SERVICE, LEGAL_SERVICE, CORPORATE_BUSINESS, SCHOOL_OR_COLLEGE,
+        /// INTERNATIONAL_ORG.
+        #[arg(long = "type", default_value = "NGO")]
+        org_type: String,
+    },
+    /// List organisations.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCmd {
+    /// Add a user. Prints a temporary password unless --password-stdin is given.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// The person's name as shown in the interface.
+        #[arg(long)]
+        name: String,
+        /// node_admin, org_admin, caseworker, analyst or auditor.
+        #[arg(long)]
+        role: String,
+        /// The organisation's code (required for org_admin and caseworker).
+        #[arg(long)]
+        org: Option<String>,
+        /// Read the initial password from standard input instead of making a temporary one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List users.
+    List {
+        /// Only this organisation's users (its code).
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// Disable a user and end their sessions.
+    Disable { username: String },
+    /// Enable a disabled user.
+    Enable { username: String },
+    /// Give a user a new temporary password (ends sessions, clears a lock-out).
+    ResetPassword { username: String },
+    /// Remove a user's second factor; they enrol again at next log-in.
+    ResetTotp { username: String },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCmd {
+    /// Create an API token for a user; the token is printed once.
+    Create {
+        #[arg(long)]
+        user: String,
+        /// What the token is for.
+        #[arg(long)]
+        name: String,
+        /// Days until it expires.
+        #[arg(long, default_value_t = 90)]
+        days: u32,
+    },
+    /// Revoke a token by its id.
+    Revoke { id: Uuid },
+    /// List tokens (of one user, or all).
+    List {
+        #[arg(long)]
+        user: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCmd {
+    /// Verify the whole audit trail and its signed checkpoints; exits non-zero naming the
+    /// first broken entry.
+    Verify,
+    /// Sign a checkpoint of the current head now.
+    Checkpoint,
+}
+
+/// Runs the command line; the exit code says whether it worked.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(config: Option<&Config>, default_level: &str) {
+    let level = config.map_or(default_level, |c| c.log.level.as_str());
+    let filter = tracing_subscriber::EnvFilter::try_new(level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if config.is_some_and(|c| c.log.format == LogFormat::Json) {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+async fn open(config_path: &Path) -> anyhow::Result<(Config, SharedStore)> {
+    let config = Config::load(config_path)?;
+    let store = crate::store::connect(config.database_url.expose())
+        .await
+        .context("cannot open the database (is it running, and is database_url right?)")?;
+    store.migrate().await.context("cannot apply database migrations")?;
+    Ok((config, store))
+}
+
+fn cli_ctx(clock: &dyn Clock) -> AuditCtx {
+    let who = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    AuditCtx { at: clock.now(), actor_id: None, actor: format!("cli:{who}"), org_id: None, ip: None, request_id: None }
+}
+
+/// Turns an operation's error into a message for the shell.
+fn explain(e: AppError) -> anyhow::Error {
+    match e {
+        AppError::Invalid(fields) => anyhow::anyhow!(
+            "invalid input: {}",
+            fields.iter().map(|f| format!("{} ({})", f.field, f.code)).collect::<Vec<_>>().join(", ")
+        ),
+        AppError::Conflict(field) => anyhow::anyhow!("{field} already exists"),
+        AppError::NotFound => anyhow::anyhow!("not found"),
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
+async fn user_id(store: &SharedStore, username: &str) -> anyhow::Result<Uuid> {
+    store
+        .user_by_username(&crate::auth::routes::normalise_username(username))
+        .await
+        .map(|u| u.id)
+        .map_err(|_| anyhow::anyhow!("no user {username:?}"))
+}
+
+async fn org_id(store: &SharedStore, code: &str) -> anyhow::Result<Uuid> {
+    store.org_by_code(&code.trim().to_uppercase()).await.map(|o| o.id).map_err(|_| anyhow::anyhow!("no organisation with code {code:?}"))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let clock = SystemClock;
+    match cli.command {
+        Command::Init(a) => {
+            init_logging(None, "warn");
+            let report = crate::init::init(
+                &crate::init::InitOptions {
+                    country: a.country,
+                    data_dir: a.data_dir,
+                    listen: a.listen,
+                    database_url: a.database_url,
+                    tls: !a.no_tls,
+                    force: a.force,
+                },
+                &clock,
+            )
+            .await?;
+            let c = &report.config;
+            println!("Created a Puente node for {} in {}", c.country, c.data_dir.display());
+            println!("  configuration  {}", report.config_path.display());
+            println!("  data key       {} (keep a copy offline: without it the data cannot be read)", c.keys.data_key.display());
+            println!("  signing key    {} (id {})", c.keys.signing_key.display(), c.keys.signing_key_id);
+            println!("  public key     {}", report.public_key);
+            if let Some(t) = &c.tls {
+                println!("  TLS (dev cert) {} / {}", t.cert.display(), t.key.display());
+            }
+            println!("  database       {}", if c.database_url.expose().starts_with("sqlite:") { "SQLite in the data directory" } else { "PostgreSQL" });
+            println!();
+            println!("Next: puente --config {} user add --username admin --name \"…\" --role node_admin", report.config_path.display());
+            println!("      puente --config {} serve", report.config_path.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve => {
+            let config = Config::load(&cli.config)?;
+            init_logging(Some(&config), "info");
+            serve(config).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo(a) => {
+            init_logging(None, "info");
+            crate::demo::run(&a.data_dir, a.listen).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Org(cmd) => {
+            init_logging(None, "warn");
+            let (_, store) = open(&cli.config).await?;
+            match cmd {
+                OrgCmd::Add { code, name, org_type } => {
+                    let org = orgs::create(store.as_ref(), &cli_ctx(&clock), &orgs::NewOrg::new(&code, &name, &org_type))
+                        .await
+                        .map_err(explain)?;
+                    println!("Added organisation {} ({}) id {}", org.code, org.name, org.id);
+                }
+                OrgCmd::List => {
+                    for o in store.orgs().await? {
+                        println!("{:<12} {:<20} {:<8} users {:>3}  {}", o.org.code, o.org.org_type, if o.org.active { "active" } else { "inactive" }, o.user_count, o.org.name);
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User(cmd) => {
+            init_logging(None, "warn");
+            let (_, store) = open(&cli.config).await?;
+            let ctx = cli_ctx(&clock);
+            match cmd {
+                UserCmd::Add { username, name, role, org, password_stdin } => {
+                    let org_id = match org {
+                        Some(code) => org_id(&store, &code).await?.to_string(),
+                        None => String::new(),
+                    };
+                    let initial = if password_stdin {
+                        let mut s = String::new();
+                        std::io::stdin().read_to_string(&mut s)?;
+                        Some(s.trim_end_matches(['\n', '\r']).to_owned())
+                    } else {
+                        None
+                    };
+                    let input = users::NewUser { username, display_name: name, org_id, role };
+                    let (user, temp) = users::create(store.as_ref(), &ctx, None, &input, initial).await.map_err(explain)?;
+                    println!("Added user {} ({}) id {}", user.username, user.role, user.id);
+                    if let Some(t) = temp {
+                        println!("Temporary password (hand it over in person; it must be changed at first log-in): {t}");
+                    }
+                    if user.role.requires_totp() {
+                        println!("This role needs a second factor: the user enrols an authenticator app at first log-in.");
+                    }
+                }
+                UserCmd::List { org } => {
+                    let org = match org {
+                        Some(code) => Some(org_id(&store, &code).await?),
+                        None => None,
+                    };
+                    let now = clock.now();
+                    for u in store.users(org).await? {
+                        let state = if u.disabled { "disabled" } else if u.locked_until.is_some_and(|t| t > now) { "locked" } else { "active" };
+                        println!(
+                            "{:<24} {:<11} {:<9} totp {:<3} {}",
+                            u.username,
+                            u.role.code(),
+                            state,
+                            if u.totp_enabled { "yes" } else { "no" },
+                            u.org_name.unwrap_or_else(|| "-".into())
+                        );
+                    }
+                }
+                UserCmd::Disable { username } => {
+                    users::apply(store.as_ref(), &ctx, None, user_id(&store, &username).await?, users::Change::Disable).await.map_err(explain)?;
+                    println!("Disabled {username}; their sessions have ended.");
+                }
+                UserCmd::Enable { username } => {
+                    users::apply(store.as_ref(), &ctx, None, user_id(&store, &username).await?, users::Change::Enable).await.map_err(explain)?;
+                    println!("Enabled {username}.");
+                }
+                UserCmd::ResetPassword { username } => {
+                    let temp = users::apply(store.as_ref(), &ctx, None, user_id(&store, &username).await?, users::Change::ResetPassword)
+                        .await
+                        .map_err(explain)?;
+                    println!("New temporary password for {username} (must be changed at next log-in): {}", temp.unwrap_or_default());
+                }
+                UserCmd::ResetTotp { username } => {
+                    users::apply(store.as_ref(), &ctx, None, user_id(&store, &username).await?, users::Change::ResetTotp).await.map_err(explain)?;
+                    println!("Removed the second factor of {username}; they enrol again at next log-in.");
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Token(cmd) => {
+            init_logging(None, "warn");
+            let (config, store) = open(&cli.config).await?;
+            let ctx = cli_ctx(&clock);
+            match cmd {
+                TokenCmd::Create { user, name, days } => {
+                    let uid = user_id(&store, &user).await?;
+                    let input = tokens::NewToken { name, expires_days: days.to_string() };
+                    let (token, t) = tokens::create(store.as_ref(), &ctx, uid, &input, config.security.token_max_days).await.map_err(explain)?;
+                    println!("Token {} for {user}, expires {}", t.id, t.expires_at.format("%Y-%m-%d"));
+                    println!("{token}");
+                    eprintln!("This is the only time the token is shown. Store it in a secret manager.");
+                }
+                TokenCmd::Revoke { id } => {
+                    tokens::revoke(store.as_ref(), &ctx, None, id).await.map_err(explain)?;
+                    println!("Revoked token {id}.");
+                }
+                TokenCmd::List { user } => {
+                    let scope = match user {
+                        Some(u) => TokenScope::User(user_id(&store, &u).await?),
+                        None => TokenScope::All,
+                    };
+                    for t in store.tokens(scope).await? {
+                        let state = if t.token.revoked_at.is_some() { "revoked" } else if t.token.expires_at <= clock.now() { "expired" } else { "active" };
+                        println!("{} {:<16} {:<8} {:<20} expires {}  {}", t.token.id, t.token.prefix, state, t.username, t.token.expires_at.format("%Y-%m-%d"), t.token.name);
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit(cmd) => {
+            init_logging(None, "warn");
+            let (config, store) = open(&cli.config).await?;
+            let (_, identity) = crate::init::load_keys(&config)?;
+            match cmd {
+                AuditCmd::Verify => match audit::verify_store(store.as_ref(), &[identity.public_key_b64()]).await? {
+                    Ok(r) => {
+                        println!("Audit trail intact: {} entries, {} signed checkpoints.", r.entries, r.checkpoints);
+                        Ok(ExitCode::SUCCESS)
+                    }
+                    Err(broken) => {
+                        eprintln!("AUDIT TRAIL BROKEN: {broken}");
+                        Ok(ExitCode::from(2))
+                    }
+                },
+                AuditCmd::Checkpoint => {
+                    match audit::checkpoint(store.as_ref(), &identity, clock.now()).await? {
+                        Some(seq) => println!("Checkpoint signed at entry {seq} with key {}.", identity.key_id()),
+                        None => println!("The audit trail is empty; nothing to sign."),
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+            }
+        }
+    }
+}
+
+/// Runs a node from its configuration until SIGTERM.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let store = crate::store::connect(config.database_url.expose())
+        .await
+        .context("cannot open the database (is it running, and is database_url right?)")?;
+    store.migrate().await.context("cannot apply database migrations")?;
+    let (data_key, identity) = crate::init::load_keys(&config)?;
+    let scheme = if config.tls.is_some() { "https" } else { "http" };
+    let state = Node::new(config, store, Arc::new(SystemClock), data_key, identity)?;
+    let app = Application::build(state.clone()).await?;
+    let addr = app.local_addr().ok_or_else(|| anyhow::anyhow!("no listening address"))?;
+    crate::jobs::checkpoint_now(&state).await;
+    let mut sched = crate::jobs::start(state.clone()).await?;
+    tracing::info!(%addr, "Puente node {} listening on {scheme}://{addr}", state.config.country);
+    if state.config.tls.is_none() && !addr.ip().is_loopback() {
+        tracing::warn!("serving plain HTTP on a non-loopback address: put a TLS proxy in front (security.behind_tls_proxy)");
+    }
+    let result = app.run(shutdown_signal()).await;
+    let _ = sched.shutdown().await;
+    state.store.close().await;
+    result
+}

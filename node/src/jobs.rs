@@ -1,0 +1,49 @@
+//! Scheduled work (tokio-cron-scheduler). Every job is idempotent and safe on several
+//! replicas at once: a checkpoint of an already sealed entry is ignored, and purging expired
+//! sessions twice removes nothing more.
+
+use chrono::Duration;
+use tokio_cron_scheduler::{Job, JobScheduler};
+
+use crate::app::AppState;
+
+/// Signs the audit head now (also run once at start).
+pub async fn checkpoint_now(st: &AppState) {
+    match crate::audit::checkpoint(st.store.as_ref(), &st.identity, st.clock.now()).await {
+        Ok(Some(seq)) => tracing::info!(seq, "audit checkpoint signed"),
+        Ok(None) => {}
+        Err(e) => tracing::error!(error = %e, "audit checkpoint failed"),
+    }
+}
+
+async fn purge_sessions(st: &AppState) {
+    let now = st.clock.now();
+    let idle = now - Duration::minutes(i64::from(st.config.security.session_idle_minutes));
+    match st.store.purge_sessions(now, idle).await {
+        Ok(n) if n > 0 => tracing::info!(sessions = n, "expired sessions removed"),
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "session purge failed"),
+    }
+}
+
+/// Starts the scheduler: the daily signed audit checkpoint (00:05 UTC) and the session purge
+/// (every 10 minutes).
+pub async fn start(st: AppState) -> anyhow::Result<JobScheduler> {
+    let sched = JobScheduler::new().await?;
+    let s = st.clone();
+    sched
+        .add(Job::new_async("0 5 0 * * *", move |_, _| {
+            let s = s.clone();
+            Box::pin(async move { checkpoint_now(&s).await })
+        })?)
+        .await?;
+    let s = st.clone();
+    sched
+        .add(Job::new_async("0 */10 * * * *", move |_, _| {
+            let s = s.clone();
+            Box::pin(async move { purge_sessions(&s).await })
+        })?)
+        .await?;
+    sched.start().await?;
+    Ok(sched)
+}
