@@ -208,13 +208,16 @@ mod tests {
     #[test]
     fn any_flipped_bit_of_the_signature_fails() {
         let id = identity();
-        let sig = B64
-            .decode(id.sign(SignatureContext::Ack, b"m"))
-            .unwrap();
+        let sig = B64.decode(id.sign(SignatureContext::Ack, b"m")).unwrap();
         for i in 0..sig.len() * 8 {
             let mut s = sig.clone();
             s[i / 8] ^= 1 << (i % 8);
-            let r = verify(&id.public_key_b64(), SignatureContext::Ack, b"m", &B64.encode(&s));
+            let r = verify(
+                &id.public_key_b64(),
+                SignatureContext::Ack,
+                b"m",
+                &B64.encode(&s),
+            );
             assert!(r.is_err(), "bit {i} flipped still verifies");
         }
     }
@@ -231,7 +234,10 @@ mod tests {
     #[test]
     fn key_ids_parse() {
         assert!("GTM-2026a".parse::<KeyId>().is_ok());
-        assert_eq!(KeyId::first("HND".parse().unwrap(), 2026).as_str(), "HND-2026a");
+        assert_eq!(
+            KeyId::first("HND".parse().unwrap(), 2026).as_str(),
+            "HND-2026a"
+        );
         for bad in ["GTM2026a", "gtm-2026a", "GTM-26a", "GTM-2026", "GTM-2026A"] {
             assert!(bad.parse::<KeyId>().is_err(), "{bad}");
         }

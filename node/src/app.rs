@@ -13,11 +13,11 @@ use axum::routing::{get, post};
 use axum::Router;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use puente_federation::SigningIdentity;
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::admin::{self, api, orgs, tokens, users};
 use crate::auth::routes as auth;
@@ -51,8 +51,9 @@ impl Node {
         data_key: DataKey,
         identity: SigningIdentity,
     ) -> anyhow::Result<AppState> {
-        let per_minute = std::num::NonZeroU32::new(config.security.login_attempts_per_minute.max(1))
-            .unwrap_or(std::num::NonZeroU32::MIN);
+        let per_minute =
+            std::num::NonZeroU32::new(config.security.login_attempts_per_minute.max(1))
+                .unwrap_or(std::num::NonZeroU32::MIN);
         Ok(Arc::new(Node {
             csrf_key: *data_key.derive("csrf"),
             config: Arc::new(config),
@@ -133,8 +134,14 @@ pub fn router(st: AppState) -> Router {
         .route("/logout", post(auth::logout))
         .route("/language", post(auth::set_language))
         .route("/account", get(auth::account))
-        .route("/account/password", get(auth::password_form).post(auth::password_submit))
-        .route("/account/totp", get(auth::totp_enrol_form).post(auth::totp_enrol))
+        .route(
+            "/account/password",
+            get(auth::password_form).post(auth::password_submit),
+        )
+        .route(
+            "/account/totp",
+            get(auth::totp_enrol_form).post(auth::totp_enrol),
+        )
         .route("/admin", get(|| async { Redirect::to("/admin/users") }))
         .route("/admin/orgs", get(orgs::list).post(orgs::create_form))
         .route("/admin/orgs/{id}", get(orgs::show).post(orgs::update_form))
@@ -146,7 +153,10 @@ pub fn router(st: AppState) -> Router {
         .route("/tokens/{id}/revoke", post(tokens::revoke_form))
         .route("/audit", get(crate::audit::routes::page))
         .fallback(not_found)
-        .layer(middleware::from_fn_with_state(st.clone(), web::context_layer));
+        .layer(middleware::from_fn_with_state(
+            st.clone(),
+            web::context_layer,
+        ));
     let api = Router::new()
         .route("/me", get(api::me))
         .route("/orgs", get(api::orgs).post(api::create_org))
@@ -194,7 +204,9 @@ pub struct Application {
 
 impl std::fmt::Debug for Application {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Application").field("addr", &self.local_addr()).finish_non_exhaustive()
+        f.debug_struct("Application")
+            .field("addr", &self.local_addr())
+            .finish_non_exhaustive()
     }
 }
 
@@ -208,7 +220,11 @@ impl Application {
             Some(t) => Some(crate::init::rustls_config(&t.cert, &t.key)?),
             None => None,
         };
-        Ok(Application { state, listener, tls })
+        Ok(Application {
+            state,
+            listener,
+            tls,
+        })
     }
 
     pub fn local_addr(&self) -> Option<SocketAddr> {
@@ -220,7 +236,10 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves, then finishes requests in flight (up to 10 s).
-    pub async fn run(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let handle = axum_server::Handle::new();
         let h = handle.clone();
         tokio::spawn(async move {
@@ -229,8 +248,18 @@ impl Application {
         });
         let app = router(self.state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         match self.tls {
-            Some(tls) => axum_server::from_tcp_rustls(self.listener, tls).handle(handle).serve(app).await?,
-            None => axum_server::from_tcp(self.listener).handle(handle).serve(app).await?,
+            Some(tls) => {
+                axum_server::from_tcp_rustls(self.listener, tls)
+                    .handle(handle)
+                    .serve(app)
+                    .await?
+            }
+            None => {
+                axum_server::from_tcp(self.listener)
+                    .handle(handle)
+                    .serve(app)
+                    .await?
+            }
         }
         Ok(())
     }

@@ -25,8 +25,13 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 5] =
-        [Role::NodeAdmin, Role::OrgAdmin, Role::Caseworker, Role::Analyst, Role::Auditor];
+    pub const ALL: [Role; 5] = [
+        Role::NodeAdmin,
+        Role::OrgAdmin,
+        Role::Caseworker,
+        Role::Analyst,
+        Role::Auditor,
+    ];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -57,7 +62,10 @@ pub struct InvalidRole(pub String);
 impl FromStr for Role {
     type Err = InvalidRole;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Role::ALL.into_iter().find(|r| r.code() == s).ok_or_else(|| InvalidRole(s.to_owned()))
+        Role::ALL
+            .into_iter()
+            .find(|r| r.code() == s)
+            .ok_or_else(|| InvalidRole(s.to_owned()))
     }
 }
 
@@ -132,7 +140,9 @@ pub fn role_allows(role: Role, action: Action) -> bool {
     match action {
         ViewHome | ManageOwnAccount | ManageOwnTokens => true,
         ViewOrgs | ManageOrgs | AssignNodeRoles => role == NodeAdmin,
-        ViewUsers | ManageUsers | RevokeAnyToken | ViewRoles => matches!(role, NodeAdmin | OrgAdmin),
+        ViewUsers | ManageUsers | RevokeAnyToken | ViewRoles => {
+            matches!(role, NodeAdmin | OrgAdmin)
+        }
         ViewAudit => matches!(role, NodeAdmin | Auditor),
     }
 }
@@ -180,7 +190,16 @@ impl Actor {
     pub fn assignable_roles(&self) -> Vec<Role> {
         Role::ALL
             .into_iter()
-            .filter(|r| self.may_manage(*r, if r.is_node_wide() { None } else { self.org_id.or(Some(Uuid::nil())) }))
+            .filter(|r| {
+                self.may_manage(
+                    *r,
+                    if r.is_node_wide() {
+                        None
+                    } else {
+                        self.org_id.or(Some(Uuid::nil()))
+                    },
+                )
+            })
             .collect()
     }
 }
@@ -190,7 +209,12 @@ mod tests {
     use super::*;
 
     fn actor(role: Role, org: Option<Uuid>) -> Actor {
-        Actor { user_id: Uuid::now_v7(), username: "x".into(), role, org_id: org }
+        Actor {
+            user_id: Uuid::now_v7(),
+            username: "x".into(),
+            role,
+            org_id: org,
+        }
     }
 
     #[test]

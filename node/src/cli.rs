@@ -20,10 +20,19 @@ use crate::error::AppError;
 use crate::store::{SharedStore, TokenScope};
 
 #[derive(Debug, Parser)]
-#[command(name = "puente", version, about = "Puente: a federated case-monitoring network for organisations that assist victims of trafficking.")]
+#[command(
+    name = "puente",
+    version,
+    about = "Puente: a federated case-monitoring network for organisations that assist victims of trafficking."
+)]
 pub struct Cli {
     /// The node's configuration file.
-    #[arg(long, global = true, env = "PUENTE_CONFIG", default_value = "puente.toml")]
+    #[arg(
+        long,
+        global = true,
+        env = "PUENTE_CONFIG",
+        default_value = "puente.toml"
+    )]
     config: PathBuf,
     #[command(subcommand)]
     command: Command,
@@ -172,7 +181,10 @@ enum AuditCmd {
 /// Runs the command line; the exit code says whether it worked.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -192,7 +204,9 @@ fn init_logging(config: Option<&Config>, default_level: &str) {
     let level = config.map_or(default_level, |c| c.log.level.as_str());
     let filter = tracing_subscriber::EnvFilter::try_new(level)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = if config.is_some_and(|c| c.log.format == LogFormat::Json) {
         builder.json().try_init()
     } else {
@@ -205,13 +219,23 @@ async fn open(config_path: &Path) -> anyhow::Result<(Config, SharedStore)> {
     let store = crate::store::connect(config.database_url.expose())
         .await
         .context("cannot open the database (is it running, and is database_url right?)")?;
-    store.migrate().await.context("cannot apply database migrations")?;
+    store
+        .migrate()
+        .await
+        .context("cannot apply database migrations")?;
     Ok((config, store))
 }
 
 fn cli_ctx(clock: &dyn Clock) -> AuditCtx {
     let who = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
-    AuditCtx { at: clock.now(), actor_id: None, actor: format!("cli:{who}"), org_id: None, ip: None, request_id: None }
+    AuditCtx {
+        at: clock.now(),
+        actor_id: None,
+        actor: format!("cli:{who}"),
+        org_id: None,
+        ip: None,
+        request_id: None,
+    }
 }
 
 /// Turns an operation's error into a message for the shell.
@@ -219,7 +243,11 @@ fn explain(e: AppError) -> anyhow::Error {
     match e {
         AppError::Invalid(fields) => anyhow::anyhow!(
             "invalid input: {}",
-            fields.iter().map(|f| format!("{} ({})", f.field, f.code)).collect::<Vec<_>>().join(", ")
+            fields
+                .iter()
+                .map(|f| format!("{} ({})", f.field, f.code))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         AppError::Conflict(field) => anyhow::anyhow!("{field} already exists"),
         AppError::NotFound => anyhow::anyhow!("not found"),
@@ -236,7 +264,11 @@ async fn user_id(store: &SharedStore, username: &str) -> anyhow::Result<Uuid> {
 }
 
 async fn org_id(store: &SharedStore, code: &str) -> anyhow::Result<Uuid> {
-    store.org_by_code(&code.trim().to_uppercase()).await.map(|o| o.id).map_err(|_| anyhow::anyhow!("no organisation with code {code:?}"))
+    store
+        .org_by_code(&code.trim().to_uppercase())
+        .await
+        .map(|o| o.id)
+        .map_err(|_| anyhow::anyhow!("no organisation with code {code:?}"))
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -257,18 +289,46 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )
             .await?;
             let c = &report.config;
-            println!("Created a Puente node for {} in {}", c.country, c.data_dir.display());
+            println!(
+                "Created a Puente node for {} in {}",
+                c.country,
+                c.data_dir.display()
+            );
             println!("  configuration  {}", report.config_path.display());
-            println!("  data key       {} (keep a copy offline: without it the data cannot be read)", c.keys.data_key.display());
-            println!("  signing key    {} (id {})", c.keys.signing_key.display(), c.keys.signing_key_id);
+            println!(
+                "  data key       {} (keep a copy offline: without it the data cannot be read)",
+                c.keys.data_key.display()
+            );
+            println!(
+                "  signing key    {} (id {})",
+                c.keys.signing_key.display(),
+                c.keys.signing_key_id
+            );
             println!("  public key     {}", report.public_key);
             if let Some(t) = &c.tls {
-                println!("  TLS (dev cert) {} / {}", t.cert.display(), t.key.display());
+                println!(
+                    "  TLS (dev cert) {} / {}",
+                    t.cert.display(),
+                    t.key.display()
+                );
             }
-            println!("  database       {}", if c.database_url.expose().starts_with("sqlite:") { "SQLite in the data directory" } else { "PostgreSQL" });
+            println!(
+                "  database       {}",
+                if c.database_url.expose().starts_with("sqlite:") {
+                    "SQLite in the data directory"
+                } else {
+                    "PostgreSQL"
+                }
+            );
             println!();
-            println!("Next: puente --config {} user add --username admin --name \"…\" --role node_admin", report.config_path.display());
-            println!("      puente --config {} serve", report.config_path.display());
+            println!(
+                "Next: puente --config {} user add --username admin --name \"…\" --role node_admin",
+                report.config_path.display()
+            );
+            println!(
+                "      puente --config {} serve",
+                report.config_path.display()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve => {
@@ -286,15 +346,33 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             init_logging(None, "warn");
             let (_, store) = open(&cli.config).await?;
             match cmd {
-                OrgCmd::Add { code, name, org_type } => {
-                    let org = orgs::create(store.as_ref(), &cli_ctx(&clock), &orgs::NewOrg::new(&code, &name, &org_type))
-                        .await
-                        .map_err(explain)?;
-                    println!("Added organisation {} ({}) id {}", org.code, org.name, org.id);
+                OrgCmd::Add {
+                    code,
+                    name,
+                    org_type,
+                } => {
+                    let org = orgs::create(
+                        store.as_ref(),
+                        &cli_ctx(&clock),
+                        &orgs::NewOrg::new(&code, &name, &org_type),
+                    )
+                    .await
+                    .map_err(explain)?;
+                    println!(
+                        "Added organisation {} ({}) id {}",
+                        org.code, org.name, org.id
+                    );
                 }
                 OrgCmd::List => {
                     for o in store.orgs().await? {
-                        println!("{:<12} {:<20} {:<8} users {:>3}  {}", o.org.code, o.org.org_type, if o.org.active { "active" } else { "inactive" }, o.user_count, o.org.name);
+                        println!(
+                            "{:<12} {:<20} {:<8} users {:>3}  {}",
+                            o.org.code,
+                            o.org.org_type,
+                            if o.org.active { "active" } else { "inactive" },
+                            o.user_count,
+                            o.org.name
+                        );
                     }
                 }
             }
@@ -305,7 +383,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let (_, store) = open(&cli.config).await?;
             let ctx = cli_ctx(&clock);
             match cmd {
-                UserCmd::Add { username, name, role, org, password_stdin } => {
+                UserCmd::Add {
+                    username,
+                    name,
+                    role,
+                    org,
+                    password_stdin,
+                } => {
                     let org_id = match org {
                         Some(code) => org_id(&store, &code).await?.to_string(),
                         None => String::new(),
@@ -317,9 +401,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     } else {
                         None
                     };
-                    let input = users::NewUser { username, display_name: name, org_id, role };
-                    let (user, temp) = users::create(store.as_ref(), &ctx, None, &input, initial).await.map_err(explain)?;
-                    println!("Added user {} ({}) id {}", user.username, user.role, user.id);
+                    let input = users::NewUser {
+                        username,
+                        display_name: name,
+                        org_id,
+                        role,
+                    };
+                    let (user, temp) = users::create(store.as_ref(), &ctx, None, &input, initial)
+                        .await
+                        .map_err(explain)?;
+                    println!(
+                        "Added user {} ({}) id {}",
+                        user.username, user.role, user.id
+                    );
                     if let Some(t) = temp {
                         println!("Temporary password (hand it over in person; it must be changed at first log-in): {t}");
                     }
@@ -334,7 +428,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     };
                     let now = clock.now();
                     for u in store.users(org).await? {
-                        let state = if u.disabled { "disabled" } else if u.locked_until.is_some_and(|t| t > now) { "locked" } else { "active" };
+                        let state = if u.disabled {
+                            "disabled"
+                        } else if u.locked_until.is_some_and(|t| t > now) {
+                            "locked"
+                        } else {
+                            "active"
+                        };
                         println!(
                             "{:<24} {:<11} {:<9} totp {:<3} {}",
                             u.username,
@@ -346,22 +446,54 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     }
                 }
                 UserCmd::Disable { username } => {
-                    users::apply(store.as_ref(), &ctx, None, user_id(&store, &username).await?, users::Change::Disable).await.map_err(explain)?;
+                    users::apply(
+                        store.as_ref(),
+                        &ctx,
+                        None,
+                        user_id(&store, &username).await?,
+                        users::Change::Disable,
+                    )
+                    .await
+                    .map_err(explain)?;
                     println!("Disabled {username}; their sessions have ended.");
                 }
                 UserCmd::Enable { username } => {
-                    users::apply(store.as_ref(), &ctx, None, user_id(&store, &username).await?, users::Change::Enable).await.map_err(explain)?;
+                    users::apply(
+                        store.as_ref(),
+                        &ctx,
+                        None,
+                        user_id(&store, &username).await?,
+                        users::Change::Enable,
+                    )
+                    .await
+                    .map_err(explain)?;
                     println!("Enabled {username}.");
                 }
                 UserCmd::ResetPassword { username } => {
-                    let temp = users::apply(store.as_ref(), &ctx, None, user_id(&store, &username).await?, users::Change::ResetPassword)
-                        .await
-                        .map_err(explain)?;
+                    let temp = users::apply(
+                        store.as_ref(),
+                        &ctx,
+                        None,
+                        user_id(&store, &username).await?,
+                        users::Change::ResetPassword,
+                    )
+                    .await
+                    .map_err(explain)?;
                     println!("New temporary password for {username} (must be changed at next log-in): {}", temp.unwrap_or_default());
                 }
                 UserCmd::ResetTotp { username } => {
-                    users::apply(store.as_ref(), &ctx, None, user_id(&store, &username).await?, users::Change::ResetTotp).await.map_err(explain)?;
-                    println!("Removed the second factor of {username}; they enrol again at next log-in.");
+                    users::apply(
+                        store.as_ref(),
+                        &ctx,
+                        None,
+                        user_id(&store, &username).await?,
+                        users::Change::ResetTotp,
+                    )
+                    .await
+                    .map_err(explain)?;
+                    println!(
+                        "Removed the second factor of {username}; they enrol again at next log-in."
+                    );
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -373,14 +505,33 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             match cmd {
                 TokenCmd::Create { user, name, days } => {
                     let uid = user_id(&store, &user).await?;
-                    let input = tokens::NewToken { name, expires_days: days.to_string() };
-                    let (token, t) = tokens::create(store.as_ref(), &ctx, uid, &input, config.security.token_max_days).await.map_err(explain)?;
-                    println!("Token {} for {user}, expires {}", t.id, t.expires_at.format("%Y-%m-%d"));
+                    let input = tokens::NewToken {
+                        name,
+                        expires_days: days.to_string(),
+                    };
+                    let (token, t) = tokens::create(
+                        store.as_ref(),
+                        &ctx,
+                        uid,
+                        &input,
+                        config.security.token_max_days,
+                    )
+                    .await
+                    .map_err(explain)?;
+                    println!(
+                        "Token {} for {user}, expires {}",
+                        t.id,
+                        t.expires_at.format("%Y-%m-%d")
+                    );
                     println!("{token}");
-                    eprintln!("This is the only time the token is shown. Store it in a secret manager.");
+                    eprintln!(
+                        "This is the only time the token is shown. Store it in a secret manager."
+                    );
                 }
                 TokenCmd::Revoke { id } => {
-                    tokens::revoke(store.as_ref(), &ctx, None, id).await.map_err(explain)?;
+                    tokens::revoke(store.as_ref(), &ctx, None, id)
+                        .await
+                        .map_err(explain)?;
                     println!("Revoked token {id}.");
                 }
                 TokenCmd::List { user } => {
@@ -389,8 +540,22 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         None => TokenScope::All,
                     };
                     for t in store.tokens(scope).await? {
-                        let state = if t.token.revoked_at.is_some() { "revoked" } else if t.token.expires_at <= clock.now() { "expired" } else { "active" };
-                        println!("{} {:<16} {:<8} {:<20} expires {}  {}", t.token.id, t.token.prefix, state, t.username, t.token.expires_at.format("%Y-%m-%d"), t.token.name);
+                        let state = if t.token.revoked_at.is_some() {
+                            "revoked"
+                        } else if t.token.expires_at <= clock.now() {
+                            "expired"
+                        } else {
+                            "active"
+                        };
+                        println!(
+                            "{} {:<16} {:<8} {:<20} expires {}  {}",
+                            t.token.id,
+                            t.token.prefix,
+                            state,
+                            t.username,
+                            t.token.expires_at.format("%Y-%m-%d"),
+                            t.token.name
+                        );
                     }
                 }
             }
@@ -401,19 +566,27 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let (config, store) = open(&cli.config).await?;
             let (_, identity) = crate::init::load_keys(&config)?;
             match cmd {
-                AuditCmd::Verify => match audit::verify_store(store.as_ref(), &[identity.public_key_b64()]).await? {
-                    Ok(r) => {
-                        println!("Audit trail intact: {} entries, {} signed checkpoints.", r.entries, r.checkpoints);
-                        Ok(ExitCode::SUCCESS)
+                AuditCmd::Verify => {
+                    match audit::verify_store(store.as_ref(), &[identity.public_key_b64()]).await? {
+                        Ok(r) => {
+                            println!(
+                                "Audit trail intact: {} entries, {} signed checkpoints.",
+                                r.entries, r.checkpoints
+                            );
+                            Ok(ExitCode::SUCCESS)
+                        }
+                        Err(broken) => {
+                            eprintln!("AUDIT TRAIL BROKEN: {broken}");
+                            Ok(ExitCode::from(2))
+                        }
                     }
-                    Err(broken) => {
-                        eprintln!("AUDIT TRAIL BROKEN: {broken}");
-                        Ok(ExitCode::from(2))
-                    }
-                },
+                }
                 AuditCmd::Checkpoint => {
                     match audit::checkpoint(store.as_ref(), &identity, clock.now()).await? {
-                        Some(seq) => println!("Checkpoint signed at entry {seq} with key {}.", identity.key_id()),
+                        Some(seq) => println!(
+                            "Checkpoint signed at entry {seq} with key {}.",
+                            identity.key_id()
+                        ),
                         None => println!("The audit trail is empty; nothing to sign."),
                     }
                     Ok(ExitCode::SUCCESS)
@@ -428,12 +601,21 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let store = crate::store::connect(config.database_url.expose())
         .await
         .context("cannot open the database (is it running, and is database_url right?)")?;
-    store.migrate().await.context("cannot apply database migrations")?;
+    store
+        .migrate()
+        .await
+        .context("cannot apply database migrations")?;
     let (data_key, identity) = crate::init::load_keys(&config)?;
-    let scheme = if config.tls.is_some() { "https" } else { "http" };
+    let scheme = if config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     let state = Node::new(config, store, Arc::new(SystemClock), data_key, identity)?;
     let app = Application::build(state.clone()).await?;
-    let addr = app.local_addr().ok_or_else(|| anyhow::anyhow!("no listening address"))?;
+    let addr = app
+        .local_addr()
+        .ok_or_else(|| anyhow::anyhow!("no listening address"))?;
     crate::jobs::checkpoint_now(&state).await;
     let mut sched = crate::jobs::start(state.clone()).await?;
     tracing::info!(%addr, "Puente node {} listening on {scheme}://{addr}", state.config.country);

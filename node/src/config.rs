@@ -117,7 +117,10 @@ pub struct HttpConfig {
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        HttpConfig { body_limit_bytes: 1024 * 1024, request_timeout_seconds: 30 }
+        HttpConfig {
+            body_limit_bytes: 1024 * 1024,
+            request_timeout_seconds: 30,
+        }
     }
 }
 
@@ -139,7 +142,10 @@ pub struct LogConfig {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        LogConfig { format: LogFormat::Text, level: "info".into() }
+        LogConfig {
+            format: LogFormat::Text,
+            level: "info".into(),
+        }
     }
 }
 
@@ -242,14 +248,26 @@ fn toml_string(c: &Config) -> String {
 fn describe(e: figment::Error) -> String {
     e.into_iter()
         .map(|e| {
-            let key = if e.path.is_empty() { String::new() } else { e.path.join(".") };
+            let key = if e.path.is_empty() {
+                String::new()
+            } else {
+                e.path.join(".")
+            };
             let what = match &e.kind {
                 figment::error::Kind::UnknownField(f, _) => {
-                    let full = if key.is_empty() { f.clone() } else { format!("{key}.{f}") };
+                    let full = if key.is_empty() {
+                        f.clone()
+                    } else {
+                        format!("{key}.{f}")
+                    };
                     return format!("unknown key `{full}`");
                 }
                 figment::error::Kind::MissingField(f) => {
-                    let full = if key.is_empty() { f.to_string() } else { format!("{key}.{f}") };
+                    let full = if key.is_empty() {
+                        f.to_string()
+                    } else {
+                        format!("{key}.{f}")
+                    };
                     return format!("missing key `{full}`");
                 }
                 figment::error::Kind::InvalidType(actual, expected) => {
@@ -318,12 +336,19 @@ signing_key_id = "GTM-2026a"
     #[test]
     fn unknown_keys_are_refused_by_name_in_file_and_environment() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file("puente.toml", &format!("{}\n[security]\nlockout_treshold = 3\n", sample()))?;
-            let e = Config::load(Path::new("puente.toml")).unwrap_err().to_string();
+            jail.create_file(
+                "puente.toml",
+                &format!("{}\n[security]\nlockout_treshold = 3\n", sample()),
+            )?;
+            let e = Config::load(Path::new("puente.toml"))
+                .unwrap_err()
+                .to_string();
             assert!(e.contains("security.lockout_treshold"), "{e}");
             jail.create_file("puente.toml", &sample())?;
             jail.set_env("PUENTE_DATABSE_URL", "sqlite://x");
-            let e = Config::load(Path::new("puente.toml")).unwrap_err().to_string();
+            let e = Config::load(Path::new("puente.toml"))
+                .unwrap_err()
+                .to_string();
             assert!(e.contains("databse_url"), "{e}");
             Ok(())
         });
@@ -333,7 +358,9 @@ signing_key_id = "GTM-2026a"
     fn a_bad_value_names_the_key_but_not_the_value() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("puente.toml", &sample().replace("\"GTM\"", "\"guatemala\""))?;
-            let e = Config::load(Path::new("puente.toml")).unwrap_err().to_string();
+            let e = Config::load(Path::new("puente.toml"))
+                .unwrap_err()
+                .to_string();
             assert!(e.contains("country"), "{e}");
             Ok(())
         });

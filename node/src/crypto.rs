@@ -49,7 +49,11 @@ pub struct FieldRef<'a> {
 
 impl FieldRef<'_> {
     fn aad(&self) -> Vec<u8> {
-        format!("puente/1 field\n{}\n{}\n{}", self.table, self.row, self.field).into_bytes()
+        format!(
+            "puente/1 field\n{}\n{}\n{}",
+            self.table, self.row, self.field
+        )
+        .into_bytes()
     }
 }
 
@@ -89,7 +93,13 @@ impl DataKey {
         let aad = at.aad();
         // Encryption with a valid key and nonce cannot fail for in-memory buffers.
         let ct = cipher
-            .encrypt(&nonce, Payload { msg: plaintext, aad: &aad })
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: plaintext,
+                    aad: &aad,
+                },
+            )
             .unwrap_or_default();
         let mut out = nonce.to_vec();
         out.extend_from_slice(&ct);
@@ -159,7 +169,11 @@ pub fn ct_eq(a: &str, b: &str) -> bool {
 mod tests {
     use super::*;
 
-    const AT: FieldRef<'static> = FieldRef { table: "users", row: "r1", field: "totp_secret" };
+    const AT: FieldRef<'static> = FieldRef {
+        table: "users",
+        row: "r1",
+        field: "totp_secret",
+    };
 
     #[test]
     fn sealed_value_opens_only_at_its_own_place_and_key() {
@@ -183,6 +197,9 @@ mod tests {
         assert_ne!(key.derive("x"), key.derive("y"));
         assert_eq!(format!("{key:?}"), "DataKey([redacted])");
         std::fs::write(&path, "c2hvcnQ=\n").unwrap();
-        assert!(matches!(DataKey::from_file(&path), Err(CryptoError::Malformed(_))));
+        assert!(matches!(
+            DataKey::from_file(&path),
+            Err(CryptoError::Malformed(_))
+        ));
     }
 }

@@ -21,15 +21,34 @@ pub const DEMO_PASSWORD: &str = "Puente-demo-2026";
 const ORGS: [(&str, &str, &str); 3] = [
     ("ASOC1", "Asociación Refugio de la Niñez (demo)", "NGO"),
     ("FUND2", "Fundación Sobrevivientes (demo)", "NGO"),
-    ("PGN", "Procuraduría General de la Nación (demo)", "CENTRAL_GOVERNMENT"),
+    (
+        "PGN",
+        "Procuraduría General de la Nación (demo)",
+        "CENTRAL_GOVERNMENT",
+    ),
 ];
 
 /// (username, display name, role, organisation code or "")
 const USERS: [(&str, &str, &str, &str); 6] = [
     ("admin", "Administración nacional (demo)", "node_admin", ""),
-    ("coordinacion", "Coordinadora ASOC1 (demo)", "org_admin", "ASOC1"),
-    ("gestora", "Gestora de casos ASOC1 (demo)", "caseworker", "ASOC1"),
-    ("gestor2", "Gestor de casos FUND2 (demo)", "caseworker", "FUND2"),
+    (
+        "coordinacion",
+        "Coordinadora ASOC1 (demo)",
+        "org_admin",
+        "ASOC1",
+    ),
+    (
+        "gestora",
+        "Gestora de casos ASOC1 (demo)",
+        "caseworker",
+        "ASOC1",
+    ),
+    (
+        "gestor2",
+        "Gestor de casos FUND2 (demo)",
+        "caseworker",
+        "FUND2",
+    ),
     ("analista", "Analista nacional (demo)", "analyst", ""),
     ("auditora", "Auditora (demo)", "auditor", ""),
 ];
@@ -58,10 +77,17 @@ pub async fn run(data_dir: &Path, listen: SocketAddr) -> anyhow::Result<()> {
     }
     let mut config = Config::load(&config_path)?;
     config.listen = listen;
-    let logins = std::fs::read_to_string(&logins_path).context("demo-logins.txt is missing; delete the demo directory to start afresh")?;
-    println!("Puente demo node (GTM) on http://{listen}/  — data in {}", data_dir.display());
+    let logins = std::fs::read_to_string(&logins_path)
+        .context("demo-logins.txt is missing; delete the demo directory to start afresh")?;
+    println!(
+        "Puente demo node (GTM) on http://{listen}/  — data in {}",
+        data_dir.display()
+    );
     println!("{logins}");
-    println!("Stop with Ctrl-C. Delete {} to start afresh.", data_dir.display());
+    println!(
+        "Stop with Ctrl-C. Delete {} to start afresh.",
+        data_dir.display()
+    );
     crate::cli::serve(config).await
 }
 
@@ -69,25 +95,64 @@ pub async fn run(data_dir: &Path, listen: SocketAddr) -> anyhow::Result<()> {
 async fn seed(config: &Config, clock: &dyn Clock) -> anyhow::Result<String> {
     let store = crate::store::connect(config.database_url.expose()).await?;
     let (data_key, identity) = crate::init::load_keys(config)?;
-    let ctx = AuditCtx { at: clock.now(), actor_id: None, actor: "demo".into(), org_id: None, ip: None, request_id: None };
+    let ctx = AuditCtx {
+        at: clock.now(),
+        actor_id: None,
+        actor: "demo".into(),
+        org_id: None,
+        ip: None,
+        request_id: None,
+    };
     let explain = |e: crate::error::AppError| anyhow::anyhow!("demo seed: {e}");
     for (code, name, t) in ORGS {
-        orgs::create(store.as_ref(), &ctx, &orgs::NewOrg::new(code, name, t)).await.map_err(explain)?;
+        orgs::create(store.as_ref(), &ctx, &orgs::NewOrg::new(code, name, t))
+            .await
+            .map_err(explain)?;
     }
-    let state = crate::app::Node::new(config.clone(), store.clone(), Arc::new(SystemClock), data_key, identity)?;
+    let state = crate::app::Node::new(
+        config.clone(),
+        store.clone(),
+        Arc::new(SystemClock),
+        data_key,
+        identity,
+    )?;
     let mut lines = vec![format!("Demo log-ins (password for all: {DEMO_PASSWORD}):")];
     for (username, name, role, org) in USERS {
-        let org_id = if org.is_empty() { String::new() } else { store.org_by_code(org).await?.id.to_string() };
-        let input = users::NewUser { username: username.into(), display_name: name.into(), org_id, role: role.into() };
-        let (user, _) = users::create(store.as_ref(), &ctx, None, &input, Some(DEMO_PASSWORD.into())).await.map_err(explain)?;
-        let mut line = format!("  {username:<13} {role:<11} {}", if org.is_empty() { "(node-wide)" } else { org });
+        let org_id = if org.is_empty() {
+            String::new()
+        } else {
+            store.org_by_code(org).await?.id.to_string()
+        };
+        let input = users::NewUser {
+            username: username.into(),
+            display_name: name.into(),
+            org_id,
+            role: role.into(),
+        };
+        let (user, _) = users::create(
+            store.as_ref(),
+            &ctx,
+            None,
+            &input,
+            Some(DEMO_PASSWORD.into()),
+        )
+        .await
+        .map_err(explain)?;
+        let mut line = format!(
+            "  {username:<13} {role:<11} {}",
+            if org.is_empty() { "(node-wide)" } else { org }
+        );
         if user.role.requires_totp() {
             // Administrators need a second factor: enrol one now and print its secret, to
             // add to an authenticator app ("enter a setup key").
             let secret = totp::new_secret();
             let sealed = crate::auth::routes::seal_totp(&state, &user, &secret);
-            let ev = ctx.event("auth.totp_enrolled", crate::audit::Outcome::Success).target("user", user.id);
-            store.set_totp(user.id, Some(&sealed), &[], clock.now(), &ev).await?;
+            let ev = ctx
+                .event("auth.totp_enrolled", crate::audit::Outcome::Success)
+                .target("user", user.id);
+            store
+                .set_totp(user.id, Some(&sealed), &[], clock.now(), &ev)
+                .await?;
             line.push_str(&format!("  TOTP key: {secret}"));
         }
         lines.push(line);

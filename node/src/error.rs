@@ -22,7 +22,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, code: &'static str) -> Self {
-        FieldError { field: field.into(), code }
+        FieldError {
+            field: field.into(),
+            code,
+        }
     }
 }
 
@@ -120,8 +123,19 @@ impl IntoResponse for AppError {
             AppError::UnknownField(field) => vec![FieldError::new(field.clone(), "unknown_field")],
             _ => Vec::new(),
         };
-        let info = ErrorInfo { status: self.status(), code: self.code(), fields: fields.clone() };
-        let mut resp = (self.status(), Json(Body { error: self.code(), fields })).into_response();
+        let info = ErrorInfo {
+            status: self.status(),
+            code: self.code(),
+            fields: fields.clone(),
+        };
+        let mut resp = (
+            self.status(),
+            Json(Body {
+                error: self.code(),
+                fields,
+            }),
+        )
+            .into_response();
         resp.extensions_mut().insert(info);
         resp
     }

@@ -46,7 +46,9 @@ fn write_private(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts.open(path).with_context(|| format!("cannot write {}", path.display()))?;
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
     f.write_all(contents)?;
     f.sync_all()?;
     Ok(())
@@ -67,15 +69,25 @@ pub async fn init(opts: &InitOptions, clock: &dyn Clock) -> anyhow::Result<InitR
     let key_id = KeyId::first(opts.country, clock.now().year());
     let data_key_path = dir.join("data.key");
     let signing_key_path = dir.join("signing-key.pem");
-    write_private(&data_key_path, DataKey::generate().to_file_contents().as_bytes())?;
+    write_private(
+        &data_key_path,
+        DataKey::generate().to_file_contents().as_bytes(),
+    )?;
     let identity = SigningIdentity::generate(key_id.clone());
     write_private(&signing_key_path, identity.to_pkcs8_pem()?.as_bytes())?;
     let tls = if opts.tls {
-        let cert = rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into(), "::1".into()])?;
+        let cert = rcgen::generate_simple_self_signed(vec![
+            "localhost".into(),
+            "127.0.0.1".into(),
+            "::1".into(),
+        ])?;
         let (cert_path, key_path) = (dir.join("tls-cert.pem"), dir.join("tls-key.pem"));
         fs::write(&cert_path, cert.cert.pem())?;
         write_private(&key_path, cert.key_pair.serialize_pem().as_bytes())?;
-        Some(TlsConfig { cert: cert_path, key: key_path })
+        Some(TlsConfig {
+            cert: cert_path,
+            key: key_path,
+        })
     } else {
         None
     };
@@ -89,7 +101,11 @@ pub async fn init(opts: &InitOptions, clock: &dyn Clock) -> anyhow::Result<InitR
         database_url: Secret::new(database_url),
         listen: opts.listen,
         tls,
-        keys: KeysConfig { data_key: data_key_path, signing_key: signing_key_path, signing_key_id: key_id },
+        keys: KeysConfig {
+            data_key: data_key_path,
+            signing_key: signing_key_path,
+            signing_key_id: key_id,
+        },
         security: SecurityConfig::default(),
         http: HttpConfig::default(),
         log: LogConfig::default(),
@@ -98,35 +114,59 @@ pub async fn init(opts: &InitOptions, clock: &dyn Clock) -> anyhow::Result<InitR
     let store = crate::store::connect(config.database_url.expose())
         .await
         .context("cannot open the database")?;
-    store.migrate().await.context("cannot create the database schema")?;
+    store
+        .migrate()
+        .await
+        .context("cannot create the database schema")?;
     store.close().await;
-    Ok(InitReport { config_path, config, public_key: identity.public_key_b64() })
+    Ok(InitReport {
+        config_path,
+        config,
+        public_key: identity.public_key_b64(),
+    })
 }
 
 /// The node's keys, read from the files the configuration names.
 pub fn load_keys(config: &Config) -> anyhow::Result<(DataKey, SigningIdentity)> {
     let data_key = DataKey::from_file(&config.keys.data_key)?;
-    let pem = zeroize::Zeroizing::new(
-        fs::read_to_string(&config.keys.signing_key)
-            .with_context(|| format!("cannot read the signing key {}", config.keys.signing_key.display()))?,
-    );
+    let pem = zeroize::Zeroizing::new(fs::read_to_string(&config.keys.signing_key).with_context(
+        || {
+            format!(
+                "cannot read the signing key {}",
+                config.keys.signing_key.display()
+            )
+        },
+    )?);
     let identity = SigningIdentity::from_pkcs8_pem(config.keys.signing_key_id.clone(), &pem)
         .with_context(|| format!("signing key {}", config.keys.signing_key.display()))?;
     Ok((data_key, identity))
 }
 
 /// A TLS 1.3-only server configuration (rustls with ring) from PEM files.
-pub fn rustls_config(cert: &Path, key: &Path) -> anyhow::Result<axum_server::tls_rustls::RustlsConfig> {
-    let certs = rustls_pemfile::certs(&mut fs::read(cert).with_context(|| format!("cannot read {}", cert.display()))?.as_slice())
-        .collect::<Result<Vec<_>, _>>()
-        .with_context(|| format!("{} is not a PEM certificate", cert.display()))?;
-    let key = rustls_pemfile::private_key(&mut fs::read(key).with_context(|| format!("cannot read {}", key.display()))?.as_slice())?
-        .with_context(|| format!("{} holds no private key", key.display()))?;
+pub fn rustls_config(
+    cert: &Path,
+    key: &Path,
+) -> anyhow::Result<axum_server::tls_rustls::RustlsConfig> {
+    let certs = rustls_pemfile::certs(
+        &mut fs::read(cert)
+            .with_context(|| format!("cannot read {}", cert.display()))?
+            .as_slice(),
+    )
+    .collect::<Result<Vec<_>, _>>()
+    .with_context(|| format!("{} is not a PEM certificate", cert.display()))?;
+    let key = rustls_pemfile::private_key(
+        &mut fs::read(key)
+            .with_context(|| format!("cannot read {}", key.display()))?
+            .as_slice(),
+    )?
+    .with_context(|| format!("{} holds no private key", key.display()))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut server = rustls::ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13])?
         .with_no_client_auth()
         .with_single_cert(certs, key)?;
     server.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(server)))
+    Ok(axum_server::tls_rustls::RustlsConfig::from_config(
+        Arc::new(server),
+    ))
 }

@@ -15,18 +15,18 @@
 //!
 //! Nothing here logs a victim's data, a password, a token or a key.
 
+pub mod admin;
+pub mod app;
 pub mod audit;
+pub mod auth;
 pub mod authz;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod crypto;
-pub mod error;
-pub mod store;
-pub mod admin;
-pub mod app;
-pub mod auth;
-pub mod cli;
 pub mod demo;
+pub mod error;
 pub mod init;
 pub mod jobs;
+pub mod store;
 pub mod web;

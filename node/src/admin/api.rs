@@ -53,7 +53,11 @@ pub async fn orgs(State(st): State<AppState>, a: ApiActor) -> AppResult<Response
 }
 
 /// `POST /api/v1/orgs`
-pub async fn create_org(State(st): State<AppState>, a: ApiActor, input: Result<Json<NewOrg>, JsonRejection>) -> AppResult<Response> {
+pub async fn create_org(
+    State(st): State<AppState>,
+    a: ApiActor,
+    input: Result<Json<NewOrg>, JsonRejection>,
+) -> AppResult<Response> {
     require(&st, &a.audit, &a.actor, Action::ManageOrgs, "/api/v1/orgs").await?;
     let input = body(input)?;
     let org = super::orgs::create(st.store.as_ref(), &a.audit, &input).await?;

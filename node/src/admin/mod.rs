@@ -22,7 +22,13 @@ use crate::error::{AppError, AppResult, FieldError};
 use crate::web::SignedIn;
 
 /// Checks `action` for `actor`; a refusal is audited (`access.denied`) before it is returned.
-pub async fn require(st: &AppState, audit: &AuditCtx, actor: &Actor, action: Action, path: &str) -> AppResult<()> {
+pub async fn require(
+    st: &AppState,
+    audit: &AuditCtx,
+    actor: &Actor,
+    action: Action,
+    path: &str,
+) -> AppResult<()> {
     if actor.can(action) {
         return Ok(());
     }
@@ -63,17 +69,30 @@ pub fn check(errors: Vec<FieldError>) -> AppResult<()> {
 
 /// `GET /admin/roles`: what each role may do, from the permission table itself.
 pub async fn roles_page(State(st): State<AppState>, s: SignedIn) -> AppResult<Response> {
-    require(&st, &s.ctx.audit(st.clock.now()), &s.actor, Action::ViewRoles, &s.ctx.path).await?;
+    require(
+        &st,
+        &s.ctx.audit(st.clock.now()),
+        &s.actor,
+        Action::ViewRoles,
+        &s.ctx.path,
+    )
+    .await?;
     let actions: Vec<_> = Action::ALL
         .iter()
         .map(|a| {
-            let allowed: serde_json::Map<String, serde_json::Value> =
-                Role::ALL.iter().map(|r| (r.code().to_owned(), json!(role_allows(*r, *a)))).collect();
+            let allowed: serde_json::Map<String, serde_json::Value> = Role::ALL
+                .iter()
+                .map(|r| (r.code().to_owned(), json!(role_allows(*r, *a))))
+                .collect();
             json!({ "code": a.code(), "allowed": allowed })
         })
         .collect();
     let roles: Vec<_> = Role::ALL.iter().map(|r| r.code()).collect();
-    Ok(st.web.render(&s.ctx, "roles.html", json!({ "roles": roles, "actions": actions })))
+    Ok(st.web.render(
+        &s.ctx,
+        "roles.html",
+        json!({ "roles": roles, "actions": actions }),
+    ))
 }
 
 /// Formats a timestamp for pages: `2026-11-30 14:05 UTC`.

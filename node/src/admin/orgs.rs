@@ -30,7 +30,12 @@ pub struct NewOrg {
 
 impl NewOrg {
     pub fn new(code: &str, name: &str, org_type: &str) -> Self {
-        NewOrg { code: code.into(), name: name.into(), org_type: org_type.into(), csrf: None }
+        NewOrg {
+            code: code.into(),
+            name: name.into(),
+            org_type: org_type.into(),
+            csrf: None,
+        }
     }
 }
 
@@ -49,7 +54,11 @@ pub fn parse_code(raw: &str, errors: &mut Vec<FieldError>) -> String {
     let code = raw.trim().to_uppercase();
     if code.is_empty() {
         errors.push(FieldError::new("code", "required"));
-    } else if !(2..=12).contains(&code.len()) || !code.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()) {
+    } else if !(2..=12).contains(&code.len())
+        || !code
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+    {
         errors.push(FieldError::new("code", "org_code_format"));
     }
     code
@@ -59,7 +68,14 @@ fn parse_type(raw: &str, errors: &mut Vec<FieldError>) -> Option<OrgType> {
     match raw.trim().parse::<OrgType>() {
         Ok(t) => Some(t),
         Err(_) => {
-            errors.push(FieldError::new("org_type", if raw.trim().is_empty() { "required" } else { "invalid" }));
+            errors.push(FieldError::new(
+                "org_type",
+                if raw.trim().is_empty() {
+                    "required"
+                } else {
+                    "invalid"
+                },
+            ));
             None
         }
     }
@@ -92,7 +108,12 @@ pub async fn create(store: &dyn Store, audit: &AuditCtx, input: &NewOrg) -> AppR
 }
 
 /// Updates name, type and status; the audit entry names the fields that changed.
-pub async fn update(store: &dyn Store, audit: &AuditCtx, id: Uuid, change: &OrgChange) -> AppResult<Org> {
+pub async fn update(
+    store: &dyn Store,
+    audit: &AuditCtx,
+    id: Uuid,
+    change: &OrgChange,
+) -> AppResult<Org> {
     let mut org = store.org(id).await?;
     let mut errors = Vec::new();
     let name = text("name", &change.name, 200, &mut errors);
@@ -139,7 +160,12 @@ fn types() -> Vec<&'static str> {
     OrgType::ALL.iter().map(|t| t.code()).collect()
 }
 
-async fn list_page(st: &AppState, s: &SignedIn, status: StatusCode, extra: serde_json::Value) -> AppResult<Response> {
+async fn list_page(
+    st: &AppState,
+    s: &SignedIn,
+    status: StatusCode,
+    extra: serde_json::Value,
+) -> AppResult<Response> {
     let orgs: Vec<_> = st.store.orgs().await?.iter().map(org_json).collect();
     let mut data = json!({ "orgs": orgs, "org_types": types() });
     if let (Some(d), serde_json::Value::Object(e)) = (data.as_object_mut(), extra) {
@@ -150,12 +176,23 @@ async fn list_page(st: &AppState, s: &SignedIn, status: StatusCode, extra: serde
 
 /// `GET /admin/orgs`
 pub async fn list(State(st): State<AppState>, s: SignedIn) -> AppResult<Response> {
-    require(&st, &s.ctx.audit(st.clock.now()), &s.actor, Action::ViewOrgs, &s.ctx.path).await?;
+    require(
+        &st,
+        &s.ctx.audit(st.clock.now()),
+        &s.actor,
+        Action::ViewOrgs,
+        &s.ctx.path,
+    )
+    .await?;
     list_page(&st, &s, StatusCode::OK, json!({})).await
 }
 
 /// `POST /admin/orgs`
-pub async fn create_form(State(st): State<AppState>, s: SignedIn, Form(f): Form<NewOrg>) -> AppResult<Response> {
+pub async fn create_form(
+    State(st): State<AppState>,
+    s: SignedIn,
+    Form(f): Form<NewOrg>,
+) -> AppResult<Response> {
     let audit = s.ctx.audit(st.clock.now());
     require(&st, &audit, &s.actor, Action::ManageOrgs, &s.ctx.path).await?;
     match create(st.store.as_ref(), &audit, &f).await {
@@ -165,15 +202,29 @@ pub async fn create_form(State(st): State<AppState>, s: SignedIn, Form(f): Form<
             list_page(&st, &s, StatusCode::UNPROCESSABLE_ENTITY, json!({ "errors": errors, "form": { "code": f.code, "name": f.name, "org_type": f.org_type } })).await
         }
         Err(AppError::Conflict(field)) => {
-            let errors = st.web.field_errors(s.ctx.lang, &[FieldError::new(field, "taken")]);
+            let errors = st
+                .web
+                .field_errors(s.ctx.lang, &[FieldError::new(field, "taken")]);
             list_page(&st, &s, StatusCode::CONFLICT, json!({ "errors": errors, "form": { "code": f.code, "name": f.name, "org_type": f.org_type } })).await
         }
         Err(e) => Err(e),
     }
 }
 
-async fn org_page(st: &AppState, s: &SignedIn, id: Uuid, status: StatusCode, extra: serde_json::Value) -> AppResult<Response> {
-    let org = st.store.orgs().await?.into_iter().find(|o| o.org.id == id).ok_or(AppError::NotFound)?;
+async fn org_page(
+    st: &AppState,
+    s: &SignedIn,
+    id: Uuid,
+    status: StatusCode,
+    extra: serde_json::Value,
+) -> AppResult<Response> {
+    let org = st
+        .store
+        .orgs()
+        .await?
+        .into_iter()
+        .find(|o| o.org.id == id)
+        .ok_or(AppError::NotFound)?;
     let mut data = json!({ "org": org_json(&org), "org_types": types() });
     if let (Some(d), serde_json::Value::Object(e)) = (data.as_object_mut(), extra) {
         d.extend(e);
@@ -182,13 +233,29 @@ async fn org_page(st: &AppState, s: &SignedIn, id: Uuid, status: StatusCode, ext
 }
 
 /// `GET /admin/orgs/{id}`
-pub async fn show(State(st): State<AppState>, s: SignedIn, Path(id): Path<Uuid>) -> AppResult<Response> {
-    require(&st, &s.ctx.audit(st.clock.now()), &s.actor, Action::ViewOrgs, &s.ctx.path).await?;
+pub async fn show(
+    State(st): State<AppState>,
+    s: SignedIn,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
+    require(
+        &st,
+        &s.ctx.audit(st.clock.now()),
+        &s.actor,
+        Action::ViewOrgs,
+        &s.ctx.path,
+    )
+    .await?;
     org_page(&st, &s, id, StatusCode::OK, json!({})).await
 }
 
 /// `POST /admin/orgs/{id}`
-pub async fn update_form(State(st): State<AppState>, s: SignedIn, Path(id): Path<Uuid>, Form(f): Form<OrgChange>) -> AppResult<Response> {
+pub async fn update_form(
+    State(st): State<AppState>,
+    s: SignedIn,
+    Path(id): Path<Uuid>,
+    Form(f): Form<OrgChange>,
+) -> AppResult<Response> {
     let audit = s.ctx.audit(st.clock.now());
     require(&st, &audit, &s.actor, Action::ManageOrgs, &s.ctx.path).await?;
     match update(st.store.as_ref(), &audit, id, &f).await {

@@ -26,7 +26,13 @@ pub struct NewToken {
 }
 
 /// Creates a token for `user_id`; returns the token text (shown once) and its record.
-pub async fn create(store: &dyn Store, audit: &AuditCtx, user_id: Uuid, input: &NewToken, max_days: u32) -> AppResult<(String, ApiToken)> {
+pub async fn create(
+    store: &dyn Store,
+    audit: &AuditCtx,
+    user_id: Uuid,
+    input: &NewToken,
+    max_days: u32,
+) -> AppResult<(String, ApiToken)> {
     let mut errors = Vec::new();
     let name = text("name", &input.name, 100, &mut errors);
     let days = match input.expires_days.trim().parse::<u32>() {
@@ -61,16 +67,25 @@ pub async fn create(store: &dyn Store, audit: &AuditCtx, user_id: Uuid, input: &
 
 /// Revokes token `id`. `actor` (None for the shell) must own it or be allowed to revoke
 /// tokens of its owner's organisation.
-pub async fn revoke(store: &dyn Store, audit: &AuditCtx, actor: Option<&Actor>, id: Uuid) -> AppResult<()> {
+pub async fn revoke(
+    store: &dyn Store,
+    audit: &AuditCtx,
+    actor: Option<&Actor>,
+    id: Uuid,
+) -> AppResult<()> {
     let t = store.token(id).await?;
     if let Some(a) = actor {
         let own = t.token.user_id == a.user_id;
-        if !own && !(a.can(Action::RevokeAnyToken) && a.in_scope(t.org_id)) {
+        let may_revoke_others = a.can(Action::RevokeAnyToken) && a.in_scope(t.org_id);
+        if !own && !may_revoke_others {
             return Err(AppError::NotFound);
         }
     }
     if t.token.revoked_at.is_some() {
-        return Err(AppError::Invalid(vec![FieldError::new("token", "already_revoked")]));
+        return Err(AppError::Invalid(vec![FieldError::new(
+            "token",
+            "already_revoked",
+        )]));
     }
     let ev = audit
         .event("token.revoke", Outcome::Success)
@@ -110,9 +125,18 @@ async fn visible(store: &dyn Store, actor: &Actor) -> AppResult<Vec<TokenSummary
     Ok(store.tokens(scope).await?)
 }
 
-async fn page(st: &AppState, s: &SignedIn, status: StatusCode, extra: serde_json::Value) -> AppResult<Response> {
+async fn page(
+    st: &AppState,
+    s: &SignedIn,
+    status: StatusCode,
+    extra: serde_json::Value,
+) -> AppResult<Response> {
     let now = st.clock.now();
-    let tokens: Vec<_> = visible(st.store.as_ref(), &s.actor).await?.iter().map(|t| token_json(t, now)).collect();
+    let tokens: Vec<_> = visible(st.store.as_ref(), &s.actor)
+        .await?
+        .iter()
+        .map(|t| token_json(t, now))
+        .collect();
     let mut data = json!({ "tokens": tokens, "new_token": null, "form": { "expires_days": "90" } });
     if let (Some(d), serde_json::Value::Object(e)) = (data.as_object_mut(), extra) {
         d.extend(e);
@@ -122,15 +146,34 @@ async fn page(st: &AppState, s: &SignedIn, status: StatusCode, extra: serde_json
 
 /// `GET /tokens`
 pub async fn list(State(st): State<AppState>, s: SignedIn) -> AppResult<Response> {
-    require(&st, &s.ctx.audit(st.clock.now()), &s.actor, Action::ManageOwnTokens, &s.ctx.path).await?;
+    require(
+        &st,
+        &s.ctx.audit(st.clock.now()),
+        &s.actor,
+        Action::ManageOwnTokens,
+        &s.ctx.path,
+    )
+    .await?;
     page(&st, &s, StatusCode::OK, json!({})).await
 }
 
 /// `POST /tokens`
-pub async fn create_form(State(st): State<AppState>, s: SignedIn, Form(f): Form<NewToken>) -> AppResult<Response> {
+pub async fn create_form(
+    State(st): State<AppState>,
+    s: SignedIn,
+    Form(f): Form<NewToken>,
+) -> AppResult<Response> {
     let audit = s.ctx.audit(st.clock.now());
     require(&st, &audit, &s.actor, Action::ManageOwnTokens, &s.ctx.path).await?;
-    match create(st.store.as_ref(), &audit, s.actor.user_id, &f, st.config.security.token_max_days).await {
+    match create(
+        st.store.as_ref(),
+        &audit,
+        s.actor.user_id,
+        &f,
+        st.config.security.token_max_days,
+    )
+    .await
+    {
         Ok((token, _)) => page(&st, &s, StatusCode::CREATED, json!({ "new_token": token })).await,
         Err(AppError::Invalid(errors)) => {
             let errors = st.web.field_errors(s.ctx.lang, &errors);
@@ -141,7 +184,11 @@ pub async fn create_form(State(st): State<AppState>, s: SignedIn, Form(f): Form<
 }
 
 /// `POST /tokens/{id}/revoke`
-pub async fn revoke_form(State(st): State<AppState>, s: SignedIn, Path(id): Path<Uuid>) -> AppResult<Response> {
+pub async fn revoke_form(
+    State(st): State<AppState>,
+    s: SignedIn,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
     let audit = s.ctx.audit(st.clock.now());
     require(&st, &audit, &s.actor, Action::ManageOwnTokens, &s.ctx.path).await?;
     match revoke(st.store.as_ref(), &audit, Some(&s.actor), id).await {

@@ -41,7 +41,8 @@ pub struct RoleChange {
 pub fn parse_username(raw: &str, errors: &mut Vec<FieldError>) -> String {
     let u = normalise_username(raw);
     let ok = (3..=64).contains(&u.len())
-        && u.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+        && u.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
         && u.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
     if u.is_empty() {
         errors.push(FieldError::new("username", "required"));
@@ -55,14 +56,26 @@ fn parse_role(raw: &str, errors: &mut Vec<FieldError>) -> Option<Role> {
     match raw.trim().parse::<Role>() {
         Ok(r) => Some(r),
         Err(_) => {
-            errors.push(FieldError::new("role", if raw.trim().is_empty() { "required" } else { "invalid" }));
+            errors.push(FieldError::new(
+                "role",
+                if raw.trim().is_empty() {
+                    "required"
+                } else {
+                    "invalid"
+                },
+            ));
             None
         }
     }
 }
 
 /// The organisation of a role: required for organisation roles, refused for node-wide ones.
-async fn parse_org(store: &dyn Store, raw: &str, role: Option<Role>, errors: &mut Vec<FieldError>) -> AppResult<Option<Uuid>> {
+async fn parse_org(
+    store: &dyn Store,
+    raw: &str,
+    role: Option<Role>,
+    errors: &mut Vec<FieldError>,
+) -> AppResult<Option<Uuid>> {
     let raw = raw.trim();
     let org = if raw.is_empty() {
         None
@@ -87,10 +100,16 @@ async fn parse_org(store: &dyn Store, raw: &str, role: Option<Role>, errors: &mu
         }
     };
     match role {
-        Some(r) if !r.is_node_wide() && org.is_none() && !errors.iter().any(|e| e.field == "org_id") => {
+        Some(r)
+            if !r.is_node_wide()
+                && org.is_none()
+                && !errors.iter().any(|e| e.field == "org_id") =>
+        {
             errors.push(FieldError::new("org_id", "org_required_for_role"));
         }
-        Some(r) if r.is_node_wide() && org.is_some() => errors.push(FieldError::new("org_id", "org_not_for_role")),
+        Some(r) if r.is_node_wide() && org.is_some() => {
+            errors.push(FieldError::new("org_id", "org_not_for_role"))
+        }
         _ => {}
     }
     Ok(org)
@@ -124,7 +143,9 @@ pub async fn create(
         }
     }
     let temporary = initial_password.is_none().then(password::temporary);
-    let pw = initial_password.or_else(|| temporary.clone()).unwrap_or_default();
+    let pw = initial_password
+        .or_else(|| temporary.clone())
+        .unwrap_or_default();
     let user = User {
         id: Uuid::now_v7(),
         username,
@@ -154,7 +175,10 @@ pub async fn create(
 /// The administrative changes to an existing user.
 #[derive(Debug, Clone)]
 pub enum Change {
-    Role { role: String, org_id: String },
+    Role {
+        role: String,
+        org_id: String,
+    },
     Disable,
     Enable,
     /// A new temporary password; ends sessions, clears a lock.
@@ -165,14 +189,23 @@ pub enum Change {
 
 /// Applies `change` to user `id`. `actor` (None for the shell) must manage the user as they
 /// are and, for a role change, as they will be. Returns the temporary password of a reset.
-pub async fn apply(store: &dyn Store, audit: &AuditCtx, actor: Option<&Actor>, id: Uuid, change: Change) -> AppResult<Option<String>> {
+pub async fn apply(
+    store: &dyn Store,
+    audit: &AuditCtx,
+    actor: Option<&Actor>,
+    id: Uuid,
+    change: Change,
+) -> AppResult<Option<String>> {
     let mut user = store.user(id).await?;
     if let Some(a) = actor {
         if !a.may_manage(user.role, user.org_id) {
             return Err(AppError::OutOfScope);
         }
         if a.user_id == user.id && !matches!(change, Change::ResetTotp) {
-            return Err(AppError::Invalid(vec![FieldError::new("user", "cannot_change_self")]));
+            return Err(AppError::Invalid(vec![FieldError::new(
+                "user",
+                "cannot_change_self",
+            )]));
         }
     }
     let now = audit.at;
@@ -213,15 +246,25 @@ pub async fn apply(store: &dyn Store, audit: &AuditCtx, actor: Option<&Actor>, i
             ("user.reset_password", json!({}))
         }
         Change::ResetTotp => {
-            let ev = audit.event("user.reset_totp", Outcome::Success).target("user", user.id).org(user.org_id);
+            let ev = audit
+                .event("user.reset_totp", Outcome::Success)
+                .target("user", user.id)
+                .org(user.org_id);
             store.set_totp(user.id, None, &[], now, &ev).await?;
             store.delete_user_sessions(user.id).await?;
             return Ok(None);
         }
     };
-    let ev = audit.event(action, Outcome::Success).target("user", user.id).org(user.org_id).detail(detail);
+    let ev = audit
+        .event(action, Outcome::Success)
+        .target("user", user.id)
+        .org(user.org_id)
+        .detail(detail);
     store.update_user(&user, &ev).await?;
-    if matches!(action, "user.disable" | "user.reset_password" | "user.role_change") {
+    if matches!(
+        action,
+        "user.disable" | "user.reset_password" | "user.role_change"
+    ) {
         // Whatever the user could do before, they must sign in again to do it now.
         store.delete_user_sessions(user.id).await?;
     }
@@ -257,7 +300,10 @@ pub async fn visible(store: &dyn Store, actor: &Actor) -> AppResult<Vec<UserSumm
     }
 }
 
-async fn form_choices(st: &AppState, actor: &Actor) -> AppResult<(Vec<serde_json::Value>, Vec<&'static str>)> {
+async fn form_choices(
+    st: &AppState,
+    actor: &Actor,
+) -> AppResult<(Vec<serde_json::Value>, Vec<&'static str>)> {
     let orgs = st
         .store
         .orgs()
@@ -266,13 +312,26 @@ async fn form_choices(st: &AppState, actor: &Actor) -> AppResult<(Vec<serde_json
         .filter(|o| o.org.active && actor.in_scope(Some(o.org.id)))
         .map(|o| json!({ "id": o.org.id, "name": o.org.name }))
         .collect();
-    let roles = actor.assignable_roles().into_iter().map(Role::code).collect();
+    let roles = actor
+        .assignable_roles()
+        .into_iter()
+        .map(Role::code)
+        .collect();
     Ok((orgs, roles))
 }
 
-async fn list_page(st: &AppState, s: &SignedIn, status: StatusCode, extra: serde_json::Value) -> AppResult<Response> {
+async fn list_page(
+    st: &AppState,
+    s: &SignedIn,
+    status: StatusCode,
+    extra: serde_json::Value,
+) -> AppResult<Response> {
     let now = st.clock.now();
-    let users: Vec<_> = visible(st.store.as_ref(), &s.actor).await?.iter().map(|u| summary_json(u, now)).collect();
+    let users: Vec<_> = visible(st.store.as_ref(), &s.actor)
+        .await?
+        .iter()
+        .map(|u| summary_json(u, now))
+        .collect();
     let (orgs, roles) = form_choices(st, &s.actor).await?;
     let mut data = json!({ "users": users, "orgs": orgs, "roles": roles });
     if let (Some(d), serde_json::Value::Object(e)) = (data.as_object_mut(), extra) {
@@ -283,12 +342,23 @@ async fn list_page(st: &AppState, s: &SignedIn, status: StatusCode, extra: serde
 
 /// `GET /admin/users`
 pub async fn list(State(st): State<AppState>, s: SignedIn) -> AppResult<Response> {
-    require(&st, &s.ctx.audit(st.clock.now()), &s.actor, Action::ViewUsers, &s.ctx.path).await?;
+    require(
+        &st,
+        &s.ctx.audit(st.clock.now()),
+        &s.actor,
+        Action::ViewUsers,
+        &s.ctx.path,
+    )
+    .await?;
     list_page(&st, &s, StatusCode::OK, json!({})).await
 }
 
 /// `POST /admin/users`
-pub async fn create_form(State(st): State<AppState>, s: SignedIn, Form(f): Form<NewUser>) -> AppResult<Response> {
+pub async fn create_form(
+    State(st): State<AppState>,
+    s: SignedIn,
+    Form(f): Form<NewUser>,
+) -> AppResult<Response> {
     let audit = s.ctx.audit(st.clock.now());
     require(&st, &audit, &s.actor, Action::ManageUsers, &s.ctx.path).await?;
     let form = json!({ "username": f.username, "display_name": f.display_name, "org_id": f.org_id, "role": f.role });
@@ -312,10 +382,20 @@ pub async fn create_form(State(st): State<AppState>, s: SignedIn, Form(f): Form<
 
 /// The user `id` if `actor` may see them; otherwise not found (existence is not revealed).
 async fn visible_user(st: &AppState, actor: &Actor, id: Uuid) -> AppResult<UserSummary> {
-    visible(st.store.as_ref(), actor).await?.into_iter().find(|u| u.id == id).ok_or(AppError::NotFound)
+    visible(st.store.as_ref(), actor)
+        .await?
+        .into_iter()
+        .find(|u| u.id == id)
+        .ok_or(AppError::NotFound)
 }
 
-async fn user_page(st: &AppState, s: &SignedIn, id: Uuid, status: StatusCode, extra: serde_json::Value) -> AppResult<Response> {
+async fn user_page(
+    st: &AppState,
+    s: &SignedIn,
+    id: Uuid,
+    status: StatusCode,
+    extra: serde_json::Value,
+) -> AppResult<Response> {
     let now = st.clock.now();
     let subject = visible_user(st, &s.actor, id).await?;
     let (orgs, roles) = form_choices(st, &s.actor).await?;
@@ -340,8 +420,19 @@ async fn user_page(st: &AppState, s: &SignedIn, id: Uuid, status: StatusCode, ex
 }
 
 /// `GET /admin/users/{id}`
-pub async fn show(State(st): State<AppState>, s: SignedIn, Path(id): Path<Uuid>) -> AppResult<Response> {
-    require(&st, &s.ctx.audit(st.clock.now()), &s.actor, Action::ViewUsers, &s.ctx.path).await?;
+pub async fn show(
+    State(st): State<AppState>,
+    s: SignedIn,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
+    require(
+        &st,
+        &s.ctx.audit(st.clock.now()),
+        &s.actor,
+        Action::ViewUsers,
+        &s.ctx.path,
+    )
+    .await?;
     user_page(&st, &s, id, StatusCode::OK, json!({})).await
 }
 
@@ -357,7 +448,10 @@ pub async fn change_form(
     require(&st, &audit, &s.actor, Action::ManageUsers, &s.ctx.path).await?;
     visible_user(&st, &s.actor, id).await?;
     let change = match kind.as_str() {
-        "role" => Change::Role { role: f.role.clone(), org_id: f.org_id.clone() },
+        "role" => Change::Role {
+            role: f.role.clone(),
+            org_id: f.org_id.clone(),
+        },
         "disable" => Change::Disable,
         "enable" => Change::Enable,
         "reset-password" => Change::ResetPassword,

@@ -204,8 +204,11 @@ pub struct Checkpoint {
 
 impl Checkpoint {
     fn message(seq: i64, head_hash: &str, at: DateTime<Utc>) -> Vec<u8> {
-        format!("{seq}\n{head_hash}\n{}", at.to_rfc3339_opts(SecondsFormat::Micros, true))
-            .into_bytes()
+        format!(
+            "{seq}\n{head_hash}\n{}",
+            at.to_rfc3339_opts(SecondsFormat::Micros, true)
+        )
+        .into_bytes()
     }
 }
 
@@ -220,7 +223,9 @@ pub enum Broken {
     Altered { seq: i64 },
     #[error("the trail ends at entry {last} but checkpoint {checkpoint} sealed more: entries were removed from the end")]
     Truncated { last: i64, checkpoint: i64 },
-    #[error("checkpoint at entry {seq} does not match the trail (entry altered or checkpoint forged)")]
+    #[error(
+        "checkpoint at entry {seq} does not match the trail (entry altered or checkpoint forged)"
+    )]
     CheckpointMismatch { seq: i64 },
     #[error("checkpoint at entry {seq} has an invalid signature or an unknown key")]
     CheckpointSignature { seq: i64 },
@@ -235,20 +240,29 @@ pub struct Verifier {
 
 impl Default for Verifier {
     fn default() -> Self {
-        Verifier { next_seq: 1, prev_hash: GENESIS.to_owned() }
+        Verifier {
+            next_seq: 1,
+            prev_hash: GENESIS.to_owned(),
+        }
     }
 }
 
 impl Verifier {
     pub fn push(&mut self, e: &AuditEntry) -> Result<(), Broken> {
         if e.seq != self.next_seq {
-            return Err(Broken::Missing { expected: self.next_seq, found: e.seq });
+            return Err(Broken::Missing {
+                expected: self.next_seq,
+                found: e.seq,
+            });
         }
         if e.compute_hash() != e.hash {
             return Err(Broken::Altered { seq: e.seq });
         }
         if e.prev_hash != self.prev_hash {
-            return Err(Broken::Unlinked { seq: e.seq, prev: e.seq - 1 });
+            return Err(Broken::Unlinked {
+                seq: e.seq,
+                prev: e.seq - 1,
+            });
         }
         self.next_seq += 1;
         self.prev_hash.clone_from(&e.hash);
@@ -300,9 +314,15 @@ pub async fn verify_store(
         }
     }
     if let Some(max) = by_seq.keys().max() {
-        return Ok(Err(Broken::Truncated { last: v.count(), checkpoint: *max }));
+        return Ok(Err(Broken::Truncated {
+            last: v.count(),
+            checkpoint: *max,
+        }));
     }
-    Ok(Ok(VerifyReport { entries: v.count(), checkpoints: checkpoints.len() }))
+    Ok(Ok(VerifyReport {
+        entries: v.count(),
+        checkpoints: checkpoints.len(),
+    }))
 }
 
 fn checkpoint_signature_ok(cp: &Checkpoint, trusted_keys: &[String]) -> bool {
@@ -362,7 +382,9 @@ mod tests {
         let mut prev = GENESIS.to_owned();
         (1..=n)
             .map(|seq| {
-                let e = ctx.event("test.event", Outcome::Success).seal(seq, Uuid::now_v7(), &prev);
+                let e = ctx
+                    .event("test.event", Outcome::Success)
+                    .seal(seq, Uuid::now_v7(), &prev);
                 prev.clone_from(&e.hash);
                 e
             })
@@ -393,7 +415,13 @@ mod tests {
     fn removing_an_entry_names_the_gap() {
         let mut c = chain(5);
         c.remove(1);
-        assert_eq!(check(&c), Err(Broken::Missing { expected: 2, found: 3 }));
+        assert_eq!(
+            check(&c),
+            Err(Broken::Missing {
+                expected: 2,
+                found: 3
+            })
+        );
     }
 
     #[test]

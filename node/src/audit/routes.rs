@@ -37,9 +37,20 @@ fn nonempty(s: &str) -> Option<String> {
 }
 
 /// `GET /audit`
-pub async fn page(State(st): State<AppState>, s: SignedIn, Query(p): Query<Params>) -> AppResult<Response> {
+pub async fn page(
+    State(st): State<AppState>,
+    s: SignedIn,
+    Query(p): Query<Params>,
+) -> AppResult<Response> {
     let now = st.clock.now();
-    require(&st, &s.ctx.audit(now), &s.actor, Action::ViewAudit, &s.ctx.path).await?;
+    require(
+        &st,
+        &s.ctx.audit(now),
+        &s.actor,
+        Action::ViewAudit,
+        &s.ctx.path,
+    )
+    .await?;
     let filter = AuditFilter {
         actor: nonempty(&p.actor),
         action: nonempty(&p.action),
@@ -49,11 +60,19 @@ pub async fn page(State(st): State<AppState>, s: SignedIn, Query(p): Query<Param
         to: day(&p.to).map(|d| d + chrono::Duration::days(1)),
     };
     let page: i64 = p.page.trim().parse().ok().filter(|n| *n >= 1).unwrap_or(1);
-    let mut entries = st.store.audit_entries(&filter, PAGE + 1, (page - 1) * PAGE).await?;
+    let mut entries = st
+        .store
+        .audit_entries(&filter, PAGE + 1, (page - 1) * PAGE)
+        .await?;
     let has_next = entries.len() as i64 > PAGE;
     entries.truncate(usize::try_from(PAGE).unwrap_or(50));
-    let orgs: std::collections::HashMap<_, _> =
-        st.store.orgs().await?.into_iter().map(|o| (o.org.id, o.org.code)).collect();
+    let orgs: std::collections::HashMap<_, _> = st
+        .store
+        .orgs()
+        .await?
+        .into_iter()
+        .map(|o| (o.org.id, o.org.code))
+        .collect();
     let rows: Vec<_> = entries
         .iter()
         .map(|e| {
@@ -76,7 +95,11 @@ pub async fn page(State(st): State<AppState>, s: SignedIn, Query(p): Query<Param
         .await?
         .map(|c| json!({ "seq": c.seq, "at": when(c.at), "key_id": c.key_id }));
     // Reading the trail is itself audited.
-    let ev = s.ctx.audit(now).event("audit.view", Outcome::Success).detail(json!({ "page": page }));
+    let ev = s
+        .ctx
+        .audit(now)
+        .event("audit.view", Outcome::Success)
+        .detail(json!({ "page": page }));
     st.store.append_audit(&ev).await?;
     Ok(st.web.render(
         &s.ctx,

@@ -105,7 +105,9 @@ impl FromRequestParts<AppState> for ApiActor {
         if user.disabled {
             return refuse("user_disabled", ctx).await;
         }
-        if t.last_used_at.is_none_or(|at| now - at >= chrono::Duration::minutes(1)) {
+        if t.last_used_at
+            .is_none_or(|at| now - at >= chrono::Duration::minutes(1))
+        {
             st.store.touch_token(t.id, now).await?;
         }
         Ok(ApiActor {

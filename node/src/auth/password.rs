@@ -2,7 +2,9 @@
 
 use std::sync::OnceLock;
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use rand::Rng;
 
@@ -11,9 +13,21 @@ pub const MAX_LEN: usize = 128;
 
 /// Passwords people pick first; refused whatever their length.
 const COMMON: [&str; 16] = [
-    "contraseña123", "contrasena123", "password1234", "123456789012", "qwertyuiopas",
-    "guatemala2026", "honduras2026", "elsalvador2026", "mexico2026", "puentepuente",
-    "administrador", "bienvenido123", "passwordpassword", "1234567890123", "iloveyou1234",
+    "contraseña123",
+    "contrasena123",
+    "password1234",
+    "123456789012",
+    "qwertyuiopas",
+    "guatemala2026",
+    "honduras2026",
+    "elsalvador2026",
+    "mexico2026",
+    "puentepuente",
+    "administrador",
+    "bienvenido123",
+    "passwordpassword",
+    "1234567890123",
+    "iloveyou1234",
     "cambiarcontrasena",
 ];
 
@@ -40,13 +54,19 @@ pub fn check_policy(password: &str, username: &str) -> Result<(), &'static str> 
 /// An argon2id PHC string. CPU-heavy: call from `spawn_blocking`.
 pub fn hash(password: &str) -> Result<String, argon2::password_hash::Error> {
     let salt = SaltString::generate(&mut OsRng);
-    Ok(Argon2::default().hash_password(password.as_bytes(), &salt)?.to_string())
+    Ok(Argon2::default()
+        .hash_password(password.as_bytes(), &salt)?
+        .to_string())
 }
 
 /// Whether `password` matches `phc`. CPU-heavy: call from `spawn_blocking`.
 pub fn verify(password: &str, phc: &str) -> bool {
     PasswordHash::new(phc)
-        .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -80,9 +100,18 @@ mod tests {
     fn policy_refuses_short_long_username_and_common() {
         assert_eq!(check_policy("short", "ana"), Err("password_too_short"));
         assert_eq!(check_policy(&"x1".repeat(65), "ana"), Err("too_long"));
-        assert_eq!(check_policy("mi-Ana-es-segura", "ana"), Err("password_contains_username"));
-        assert_eq!(check_policy("aaaaaaaaaaaaaaa", "bob"), Err("password_too_common"));
-        assert_eq!(check_policy("Guatemala2026", "bob"), Err("password_too_common"));
+        assert_eq!(
+            check_policy("mi-Ana-es-segura", "ana"),
+            Err("password_contains_username")
+        );
+        assert_eq!(
+            check_policy("aaaaaaaaaaaaaaa", "bob"),
+            Err("password_too_common")
+        );
+        assert_eq!(
+            check_policy("Guatemala2026", "bob"),
+            Err("password_too_common")
+        );
         assert_eq!(check_policy("correcto caballo batería", "bob"), Ok(()));
     }
 

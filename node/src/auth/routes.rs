@@ -65,13 +65,18 @@ pub async fn hash_password(pw: String) -> AppResult<String> {
 }
 
 fn rate_limited(st: &AppState, ctx: &Ctx) -> bool {
-    let ip: IpAddr = ctx.ip.as_deref().and_then(|s| s.parse().ok()).unwrap_or(IpAddr::from([0, 0, 0, 0]));
+    let ip: IpAddr = ctx
+        .ip
+        .as_deref()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(IpAddr::from([0, 0, 0, 0]));
     st.login_limiter.check_key(&ip).is_err()
 }
 
 fn session_cookie_response(st: &AppState, raw: &str, to: &str) -> Response {
     let mut resp = Redirect::to(to).into_response();
-    resp.headers_mut().append(header::SET_COOKIE, cookie(st, SESSION_COOKIE, raw, None));
+    resp.headers_mut()
+        .append(header::SET_COOKIE, cookie(st, SESSION_COOKIE, raw, None));
     resp
 }
 
@@ -154,12 +159,20 @@ async fn advance_session(
 }
 
 /// Counts a failed attempt; locks the account at the threshold. Returns whether it locked.
-async fn record_failure(st: &AppState, ctx: &Ctx, user: &mut User, action: &str, reason: &str) -> AppResult<bool> {
+async fn record_failure(
+    st: &AppState,
+    ctx: &Ctx,
+    user: &mut User,
+    action: &str,
+    reason: &str,
+) -> AppResult<bool> {
     let now = st.clock.now();
     user.failed_logins += 1;
-    let locked = user.failed_logins >= i32::try_from(st.config.security.lockout_threshold).unwrap_or(5);
+    let locked =
+        user.failed_logins >= i32::try_from(st.config.security.lockout_threshold).unwrap_or(5);
     if locked {
-        user.locked_until = Some(now + Duration::minutes(i64::from(st.config.security.lockout_minutes)));
+        user.locked_until =
+            Some(now + Duration::minutes(i64::from(st.config.security.lockout_minutes)));
         user.failed_logins = 0;
     }
     user.updated_at = now;
@@ -175,9 +188,20 @@ async fn record_failure(st: &AppState, ctx: &Ctx, user: &mut User, action: &str,
     Ok(locked)
 }
 
-fn login_page(st: &AppState, ctx: &Ctx, status: StatusCode, username: &str, error_key: Option<&str>) -> Response {
+fn login_page(
+    st: &AppState,
+    ctx: &Ctx,
+    status: StatusCode,
+    username: &str,
+    error_key: Option<&str>,
+) -> Response {
     let error = error_key.map(|k| st.web.tr(ctx.lang, k));
-    st.web.render_status(ctx, status, "login.html", json!({ "form": { "username": username }, "error": error }))
+    st.web.render_status(
+        ctx,
+        status,
+        "login.html",
+        json!({ "form": { "username": username }, "error": error }),
+    )
 }
 
 /// `GET /login`
@@ -189,14 +213,27 @@ pub async fn login_form(State(st): State<AppState>, ctx: Ctx) -> Response {
 }
 
 /// `POST /login`: the password step.
-pub async fn login(State(st): State<AppState>, ctx: Ctx, Form(f): Form<LoginForm>) -> AppResult<Response> {
+pub async fn login(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<LoginForm>,
+) -> AppResult<Response> {
     let now = st.clock.now();
     let username = normalise_username(&f.username);
     let shown: String = f.username.chars().take(64).collect();
     if rate_limited(&st, &ctx) {
-        let ev = ctx.audit(now).event("auth.rate_limited", Outcome::Denied).detail(json!({ "step": "password" }));
+        let ev = ctx
+            .audit(now)
+            .event("auth.rate_limited", Outcome::Denied)
+            .detail(json!({ "step": "password" }));
         st.store.append_audit(&ev).await?;
-        return Ok(login_page(&st, &ctx, StatusCode::TOO_MANY_REQUESTS, &shown, Some("msg-error-rate_limited")));
+        return Ok(login_page(
+            &st,
+            &ctx,
+            StatusCode::TOO_MANY_REQUESTS,
+            &shown,
+            Some("msg-error-rate_limited"),
+        ));
     }
     if username.is_empty() || f.password.is_empty() {
         let mut errors = Vec::new();
@@ -215,7 +252,13 @@ pub async fn login(State(st): State<AppState>, ctx: Ctx, Form(f): Form<LoginForm
         ));
     }
     let failed = |st: &AppState, ctx: &Ctx| {
-        login_page(st, ctx, StatusCode::UNAUTHORIZED, &shown, Some("msg-login-failed"))
+        login_page(
+            st,
+            ctx,
+            StatusCode::UNAUTHORIZED,
+            &shown,
+            Some("msg-login-failed"),
+        )
     };
     let mut user = match st.store.user_by_username(&username).await {
         Ok(u) => u,
@@ -258,7 +301,15 @@ pub async fn login(State(st): State<AppState>, ctx: Ctx, Form(f): Form<LoginForm
         return Ok(failed(&st, &ctx));
     }
     let stage = after_password(&st, &user);
-    advance(&st, &ctx, ctx.session.as_ref(), &mut user, stage, "password").await
+    advance(
+        &st,
+        &ctx,
+        ctx.session.as_ref(),
+        &mut user,
+        stage,
+        "password",
+    )
+    .await
 }
 
 /// `GET /login/totp`
@@ -270,7 +321,11 @@ pub async fn totp_form(State(st): State<AppState>, ctx: Ctx) -> Response {
 }
 
 /// `POST /login/totp`: the second factor (a TOTP code or a recovery code).
-pub async fn totp_submit(State(st): State<AppState>, ctx: Ctx, Form(f): Form<CodeForm>) -> AppResult<Response> {
+pub async fn totp_submit(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<CodeForm>,
+) -> AppResult<Response> {
     let now = st.clock.now();
     let (Some(session), Some(mut user)) = (ctx.session.clone(), ctx.user.clone()) else {
         return Ok(Redirect::to("/login").into_response());
@@ -279,16 +334,35 @@ pub async fn totp_submit(State(st): State<AppState>, ctx: Ctx, Form(f): Form<Cod
         return Ok(Redirect::to(stage_path(session.stage)).into_response());
     }
     let retry = |st: &AppState, ctx: &Ctx, status: StatusCode, key: &str| {
-        st.web.render_status(ctx, status, "login_totp.html", json!({ "error": st.web.tr(ctx.lang, key) }))
+        st.web.render_status(
+            ctx,
+            status,
+            "login_totp.html",
+            json!({ "error": st.web.tr(ctx.lang, key) }),
+        )
     };
     if rate_limited(&st, &ctx) {
-        let ev = ctx.audit(now).event("auth.rate_limited", Outcome::Denied).detail(json!({ "step": "totp" }));
+        let ev = ctx
+            .audit(now)
+            .event("auth.rate_limited", Outcome::Denied)
+            .detail(json!({ "step": "totp" }));
         st.store.append_audit(&ev).await?;
-        return Ok(retry(&st, &ctx, StatusCode::TOO_MANY_REQUESTS, "msg-error-rate_limited"));
+        return Ok(retry(
+            &st,
+            &ctx,
+            StatusCode::TOO_MANY_REQUESTS,
+            "msg-error-rate_limited",
+        ));
     }
     if user.is_locked(now) || user.disabled {
         st.store.delete_session(&session.id_hash).await?;
-        return Ok(login_page(&st, &ctx, StatusCode::UNAUTHORIZED, "", Some("msg-login-failed")));
+        return Ok(login_page(
+            &st,
+            &ctx,
+            StatusCode::UNAUTHORIZED,
+            "",
+            Some("msg-login-failed"),
+        ));
     }
     let secret = match user.totp_secret.as_deref() {
         Some(sealed) => open_totp(&st, &user, sealed)?,
@@ -298,7 +372,12 @@ pub async fn totp_submit(State(st): State<AppState>, ctx: Ctx, Form(f): Form<Cod
     let unix = u64::try_from(now.timestamp()).unwrap_or(0);
     let factor = if totp::check(&secret, code, unix) {
         Some("password+totp")
-    } else if code.len() >= 10 && st.store.use_recovery_code(user.id, &totp::recovery_hash(code), now).await? {
+    } else if code.len() >= 10
+        && st
+            .store
+            .use_recovery_code(user.id, &totp::recovery_hash(code), now)
+            .await?
+    {
         Some("password+recovery_code")
     } else {
         None
@@ -311,9 +390,20 @@ pub async fn totp_submit(State(st): State<AppState>, ctx: Ctx, Form(f): Form<Cod
         None => {
             if record_failure(&st, &ctx, &mut user, "auth.totp_failed", "wrong_code").await? {
                 st.store.delete_session(&session.id_hash).await?;
-                return Ok(login_page(&st, &ctx, StatusCode::UNAUTHORIZED, "", Some("msg-login-failed")));
+                return Ok(login_page(
+                    &st,
+                    &ctx,
+                    StatusCode::UNAUTHORIZED,
+                    "",
+                    Some("msg-login-failed"),
+                ));
             }
-            Ok(retry(&st, &ctx, StatusCode::UNAUTHORIZED, "msg-totp-failed"))
+            Ok(retry(
+                &st,
+                &ctx,
+                StatusCode::UNAUTHORIZED,
+                "msg-totp-failed",
+            ))
         }
     }
 }
@@ -321,7 +411,14 @@ pub async fn totp_submit(State(st): State<AppState>, ctx: Ctx, Form(f): Form<Cod
 /// Seals a second-factor secret for `user`'s row.
 pub fn seal_totp(st: &AppState, user: &User, secret: &str) -> String {
     let row = user.id.to_string();
-    st.data_key.seal(FieldRef { table: "users", row: &row, field: "totp_secret" }, secret.as_bytes())
+    st.data_key.seal(
+        FieldRef {
+            table: "users",
+            row: &row,
+            field: "totp_secret",
+        },
+        secret.as_bytes(),
+    )
 }
 
 /// Opens `user`'s sealed second-factor secret.
@@ -329,7 +426,14 @@ fn open_totp(st: &AppState, user: &User, sealed: &str) -> AppResult<String> {
     let row = user.id.to_string();
     let plain = st
         .data_key
-        .open(FieldRef { table: "users", row: &row, field: "totp_secret" }, sealed)
+        .open(
+            FieldRef {
+                table: "users",
+                row: &row,
+                field: "totp_secret",
+            },
+            sealed,
+        )
         .map_err(AppError::internal)?;
     Ok(String::from_utf8_lossy(&plain).into_owned())
 }
@@ -338,11 +442,15 @@ fn open_totp(st: &AppState, user: &User, sealed: &str) -> AppResult<String> {
 pub async fn logout(State(st): State<AppState>, ctx: Ctx) -> AppResult<Response> {
     if let (Some(s), Some(u)) = (&ctx.session, &ctx.user) {
         st.store.delete_session(&s.id_hash).await?;
-        let ev = ctx.audit(st.clock.now()).event("auth.logout", Outcome::Success).target("user", u.id);
+        let ev = ctx
+            .audit(st.clock.now())
+            .event("auth.logout", Outcome::Success)
+            .target("user", u.id);
         st.store.append_audit(&ev).await?;
     }
     let mut resp = Redirect::to("/login?notice=logged_out").into_response();
-    resp.headers_mut().append(header::SET_COOKIE, cookie(&st, SESSION_COOKIE, "", Some(0)));
+    resp.headers_mut()
+        .append(header::SET_COOKIE, cookie(&st, SESSION_COOKIE, "", Some(0)));
     Ok(resp)
 }
 
@@ -361,7 +469,9 @@ pub async fn account(State(st): State<AppState>, s: SignedIn) -> AppResult<Respo
 /// factor: fully signed in, or in the matching forced step.
 fn partial(ctx: &Ctx, allowed: SessionStage) -> Result<(Session, User), Response> {
     match (&ctx.session, &ctx.user) {
-        (Some(s), Some(u)) if s.stage == SessionStage::Full || s.stage == allowed => Ok((s.clone(), u.clone())),
+        (Some(s), Some(u)) if s.stage == SessionStage::Full || s.stage == allowed => {
+            Ok((s.clone(), u.clone()))
+        }
         (Some(s), Some(_)) => Err(Redirect::to(stage_path(s.stage)).into_response()),
         _ => Err(Redirect::to("/login").into_response()),
     }
@@ -380,7 +490,11 @@ pub async fn password_form(State(st): State<AppState>, ctx: Ctx) -> Response {
 }
 
 /// `POST /account/password`
-pub async fn password_submit(State(st): State<AppState>, ctx: Ctx, Form(f): Form<PasswordForm>) -> AppResult<Response> {
+pub async fn password_submit(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<PasswordForm>,
+) -> AppResult<Response> {
     let (session, mut user) = match partial(&ctx, SessionStage::PasswordChangeRequired) {
         Ok(x) => x,
         Err(r) => return Ok(r),
@@ -388,15 +502,24 @@ pub async fn password_submit(State(st): State<AppState>, ctx: Ctx, Form(f): Form
     let forced = session.stage == SessionStage::PasswordChangeRequired;
     let mut errors = Vec::new();
     if !verify_password(f.current_password.clone(), user.password_hash.clone()).await? {
-        errors.push(crate::error::FieldError::new("current_password", "wrong_password"));
+        errors.push(crate::error::FieldError::new(
+            "current_password",
+            "wrong_password",
+        ));
     }
     if let Err(code) = password::check_policy(&f.new_password, &user.username) {
         errors.push(crate::error::FieldError::new("new_password", code));
     } else if f.new_password == f.current_password {
-        errors.push(crate::error::FieldError::new("new_password", "password_unchanged"));
+        errors.push(crate::error::FieldError::new(
+            "new_password",
+            "password_unchanged",
+        ));
     }
     if f.confirm_password != f.new_password {
-        errors.push(crate::error::FieldError::new("confirm_password", "password_mismatch"));
+        errors.push(crate::error::FieldError::new(
+            "confirm_password",
+            "password_mismatch",
+        ));
     }
     let now = st.clock.now();
     if !errors.is_empty() {
@@ -418,7 +541,10 @@ pub async fn password_submit(State(st): State<AppState>, ctx: Ctx, Form(f): Form
     user.password_hash = hash_password(f.new_password).await?;
     user.must_change_password = false;
     user.updated_at = now;
-    let ev = ctx.audit(now).event("auth.password_changed", Outcome::Success).target("user", user.id);
+    let ev = ctx
+        .audit(now)
+        .event("auth.password_changed", Outcome::Success)
+        .target("user", user.id);
     st.store.update_user(&user, &ev).await?;
     // Every other session of this user ends with the old password.
     st.store.delete_user_sessions(user.id).await?;
@@ -427,7 +553,11 @@ pub async fn password_submit(State(st): State<AppState>, ctx: Ctx, Form(f): Form
     }
     let (raw, new) = new_session(&st, &user, SessionStage::Full, now);
     st.store.create_session(&new).await?;
-    Ok(session_cookie_response(&st, &raw, "/account?notice=password_changed"))
+    Ok(session_cookie_response(
+        &st,
+        &raw,
+        "/account?notice=password_changed",
+    ))
 }
 
 /// `GET /account/totp`: a new secret to enrol (kept sealed in the session until confirmed).
@@ -439,11 +569,23 @@ pub async fn totp_enrol_form(State(st): State<AppState>, ctx: Ctx) -> AppResult<
     let secret = totp::new_secret();
     session.pending_totp = Some(st.data_key.seal(pending_ref(&session), secret.as_bytes()));
     st.store.update_session(&session).await?;
-    Ok(enrol_page(&st, &ctx, &session, &user, &secret, StatusCode::OK, None))
+    Ok(enrol_page(
+        &st,
+        &ctx,
+        &session,
+        &user,
+        &secret,
+        StatusCode::OK,
+        None,
+    ))
 }
 
 fn pending_ref(session: &Session) -> FieldRef<'_> {
-    FieldRef { table: "sessions", row: &session.id_hash, field: "pending_totp" }
+    FieldRef {
+        table: "sessions",
+        row: &session.id_hash,
+        field: "pending_totp",
+    }
 }
 
 fn enrol_page(
@@ -472,7 +614,11 @@ fn enrol_page(
 }
 
 /// `POST /account/totp`: confirms the enrolment with a code from the app.
-pub async fn totp_enrol(State(st): State<AppState>, ctx: Ctx, Form(f): Form<CodeForm>) -> AppResult<Response> {
+pub async fn totp_enrol(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<CodeForm>,
+) -> AppResult<Response> {
     let (session, mut user) = match partial(&ctx, SessionStage::TotpEnrolRequired) {
         Ok(x) => x,
         Err(r) => return Ok(r),
@@ -480,18 +626,41 @@ pub async fn totp_enrol(State(st): State<AppState>, ctx: Ctx, Form(f): Form<Code
     let Some(sealed) = session.pending_totp.as_deref() else {
         return Ok(Redirect::to("/account/totp").into_response());
     };
-    let secret = st.data_key.open(pending_ref(&session), sealed).map_err(AppError::internal)?;
+    let secret = st
+        .data_key
+        .open(pending_ref(&session), sealed)
+        .map_err(AppError::internal)?;
     let secret = String::from_utf8_lossy(&secret).into_owned();
     let now = st.clock.now();
-    if !totp::check(&secret, &f.code, u64::try_from(now.timestamp()).unwrap_or(0)) {
-        let ev = ctx.audit(now).event("auth.totp_enrol_failed", Outcome::Failure).target("user", user.id);
+    if !totp::check(
+        &secret,
+        &f.code,
+        u64::try_from(now.timestamp()).unwrap_or(0),
+    ) {
+        let ev = ctx
+            .audit(now)
+            .event("auth.totp_enrol_failed", Outcome::Failure)
+            .target("user", user.id);
         st.store.append_audit(&ev).await?;
-        return Ok(enrol_page(&st, &ctx, &session, &user, &secret, StatusCode::UNPROCESSABLE_ENTITY, Some("msg-field-wrong_code")));
+        return Ok(enrol_page(
+            &st,
+            &ctx,
+            &session,
+            &user,
+            &secret,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("msg-field-wrong_code"),
+        ));
     }
     let (codes, hashes) = totp::recovery_codes();
     let sealed_user = seal_totp(&st, &user, &secret);
-    let ev = ctx.audit(now).event("auth.totp_enrolled", Outcome::Success).target("user", user.id);
-    st.store.set_totp(user.id, Some(&sealed_user), &hashes, now, &ev).await?;
+    let ev = ctx
+        .audit(now)
+        .event("auth.totp_enrolled", Outcome::Success)
+        .target("user", user.id);
+    st.store
+        .set_totp(user.id, Some(&sealed_user), &hashes, now, &ev)
+        .await?;
     user.totp_secret = Some(sealed_user);
     // A new session id: the privilege level changed, and the pending secret goes with the
     // old session.
@@ -510,16 +679,27 @@ pub async fn totp_enrol(State(st): State<AppState>, ctx: Ctx, Form(f): Form<Code
     page_ctx.csrf.clone_from(&new.csrf_token);
     page_ctx.session = Some(new);
     page_ctx.user = Some(user);
-    let mut page = st.web.render(&page_ctx, "recovery_codes.html", json!({ "codes": codes, "next": next }));
-    page.headers_mut().append(header::SET_COOKIE, cookie(&st, SESSION_COOKIE, &raw, None));
+    let mut page = st.web.render(
+        &page_ctx,
+        "recovery_codes.html",
+        json!({ "codes": codes, "next": next }),
+    );
+    page.headers_mut()
+        .append(header::SET_COOKIE, cookie(&st, SESSION_COOKIE, &raw, None));
     Ok(page)
 }
 
 /// `POST /language`: remembers the choice in a cookie, and for a signed-in user in their
 /// account.
-pub async fn set_language(State(st): State<AppState>, ctx: Ctx, Form(f): Form<LangForm>) -> AppResult<Response> {
+pub async fn set_language(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<LangForm>,
+) -> AppResult<Response> {
     let Some(lang) = Lang::parse(&f.lang) else {
-        return Err(AppError::Invalid(vec![crate::error::FieldError::new("lang", "invalid")]));
+        return Err(AppError::Invalid(vec![crate::error::FieldError::new(
+            "lang", "invalid",
+        )]));
     };
     if let (Some(_), Some(mut user)) = (ctx.actor(), ctx.user.clone()) {
         let now = st.clock.now();
@@ -534,6 +714,9 @@ pub async fn set_language(State(st): State<AppState>, ctx: Ctx, Form(f): Form<La
     }
     let to = if ctx.actor().is_some() { "/" } else { "/login" };
     let mut resp = Redirect::to(to).into_response();
-    resp.headers_mut().append(header::SET_COOKIE, cookie(&st, LANG_COOKIE, lang.code(), Some(31_536_000)));
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        cookie(&st, LANG_COOKIE, lang.code(), Some(31_536_000)),
+    );
     Ok(resp)
 }

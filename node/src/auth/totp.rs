@@ -14,7 +14,16 @@ pub fn new_secret() -> String {
 
 fn totp(secret_b32: &str, account: &str, issuer: &str) -> Option<TOTP> {
     let bytes = Secret::Encoded(secret_b32.to_owned()).to_bytes().ok()?;
-    TOTP::new(Algorithm::SHA1, 6, 1, 30, bytes, Some(issuer.to_owned()), account.to_owned()).ok()
+    TOTP::new(
+        Algorithm::SHA1,
+        6,
+        1,
+        30,
+        bytes,
+        Some(issuer.to_owned()),
+        account.to_owned(),
+    )
+    .ok()
 }
 
 /// Whether `code` is valid for `secret_b32` at `unix_time`.
@@ -94,7 +103,10 @@ mod tests {
     fn recovery_codes_hash_normalised_and_distinct() {
         let (codes, hashes) = recovery_codes();
         assert_eq!(codes.len(), RECOVERY_CODES);
-        assert_eq!(recovery_hash(&codes[0].to_uppercase().replace('-', " ")), hashes[0]);
+        assert_eq!(
+            recovery_hash(&codes[0].to_uppercase().replace('-', " ")),
+            hashes[0]
+        );
         let set: std::collections::HashSet<_> = hashes.iter().collect();
         assert_eq!(set.len(), RECOVERY_CODES);
     }

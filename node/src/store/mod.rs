@@ -239,7 +239,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         audit: &AuditEvent,
     ) -> StoreResult<()>;
     /// Marks an unused recovery code used; false when there is no such unused code.
-    async fn use_recovery_code(&self, user_id: Uuid, code_hash: &str, at: DateTime<Utc>) -> StoreResult<bool>;
+    async fn use_recovery_code(
+        &self,
+        user_id: Uuid,
+        code_hash: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool>;
     async fn recovery_codes_left(&self, user_id: Uuid) -> StoreResult<i64>;
 
     // --- sessions
@@ -250,7 +255,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn delete_session(&self, id_hash: &str) -> StoreResult<()>;
     async fn delete_user_sessions(&self, user_id: Uuid) -> StoreResult<u64>;
     /// Removes sessions past their absolute expiry or idle since before `idle_cutoff`.
-    async fn purge_sessions(&self, now: DateTime<Utc>, idle_cutoff: DateTime<Utc>) -> StoreResult<u64>;
+    async fn purge_sessions(
+        &self,
+        now: DateTime<Utc>,
+        idle_cutoff: DateTime<Utc>,
+    ) -> StoreResult<u64>;
 
     // --- API tokens
     async fn create_token(&self, token: &ApiToken, audit: &AuditEvent) -> StoreResult<()>;
@@ -258,13 +267,23 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn token(&self, id: Uuid) -> StoreResult<TokenSummary>;
     async fn tokens(&self, scope: TokenScope) -> StoreResult<Vec<TokenSummary>>;
     async fn touch_token(&self, id: Uuid, at: DateTime<Utc>) -> StoreResult<()>;
-    async fn revoke_token(&self, id: Uuid, at: DateTime<Utc>, audit: &AuditEvent) -> StoreResult<()>;
+    async fn revoke_token(
+        &self,
+        id: Uuid,
+        at: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> StoreResult<()>;
 
     // --- audit trail
     /// Appends one entry, chained to the current head.
     async fn append_audit(&self, event: &AuditEvent) -> StoreResult<AuditEntry>;
     /// Entries matching `filter`, newest first.
-    async fn audit_entries(&self, filter: &AuditFilter, limit: i64, offset: i64) -> StoreResult<Vec<AuditEntry>>;
+    async fn audit_entries(
+        &self,
+        filter: &AuditFilter,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<Vec<AuditEntry>>;
     /// Entries with `seq > after`, oldest first, at most `limit` (for verification).
     async fn audit_chunk(&self, after: i64, limit: i64) -> StoreResult<Vec<AuditEntry>>;
     async fn audit_head(&self) -> StoreResult<Option<(i64, String)>>;

@@ -55,9 +55,17 @@ impl Lang {
 
 const CATALOGUES: [(Lang, &str, &str); 4] = [
     (Lang::Es, "ui", include_str!("../../i18n/es/ui.ftl")),
-    (Lang::Es, "messages", include_str!("../../i18n/es/messages.ftl")),
+    (
+        Lang::Es,
+        "messages",
+        include_str!("../../i18n/es/messages.ftl"),
+    ),
     (Lang::En, "ui", include_str!("../../i18n/en/ui.ftl")),
-    (Lang::En, "messages", include_str!("../../i18n/en/messages.ftl")),
+    (
+        Lang::En,
+        "messages",
+        include_str!("../../i18n/en/messages.ftl"),
+    ),
 ];
 
 /// Both languages' bundles.
@@ -84,9 +92,18 @@ impl I18n {
     pub fn load() -> Result<I18n, CatalogueError> {
         let mut bundles = HashMap::new();
         for (lang, file, text) in CATALOGUES {
-            let err = |problem: String| CatalogueError { lang: lang.code(), file, problem };
-            let res = FluentResource::try_new(text.to_owned())
-                .map_err(|(_, errs)| err(format!("{} syntax errors, first: {:?}", errs.len(), errs.first())))?;
+            let err = |problem: String| CatalogueError {
+                lang: lang.code(),
+                file,
+                problem,
+            };
+            let res = FluentResource::try_new(text.to_owned()).map_err(|(_, errs)| {
+                err(format!(
+                    "{} syntax errors, first: {:?}",
+                    errs.len(),
+                    errs.first()
+                ))
+            })?;
             let bundle = bundles.entry(lang).or_insert_with(|| {
                 let id: LanguageIdentifier = match lang {
                     Lang::Es => unic_langid::langid!("es"),
@@ -119,7 +136,9 @@ impl I18n {
             fargs.set(*k, FluentValue::from(v.clone()));
         }
         let mut errors = Vec::new();
-        bundle.format_pattern(pattern, Some(&fargs), &mut errors).into_owned()
+        bundle
+            .format_pattern(pattern, Some(&fargs), &mut errors)
+            .into_owned()
     }
 
     /// Whether `key` exists in `lang`.
@@ -138,7 +157,8 @@ impl I18n {
                     let k = k.trim_end();
                     let ok = !k.is_empty()
                         && !line.starts_with([' ', '#', '.', '-'])
-                        && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+                        && k.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
                     ok.then(|| k.to_owned())
                 })
             })
@@ -152,10 +172,19 @@ mod tests {
 
     #[test]
     fn accept_language_picks_by_quality_and_ignores_others() {
-        assert_eq!(Lang::from_accept_language("en-US,en;q=0.9,es;q=0.8"), Some(Lang::En));
-        assert_eq!(Lang::from_accept_language("fr-FR,es-GT;q=0.7,en;q=0.5"), Some(Lang::Es));
+        assert_eq!(
+            Lang::from_accept_language("en-US,en;q=0.9,es;q=0.8"),
+            Some(Lang::En)
+        );
+        assert_eq!(
+            Lang::from_accept_language("fr-FR,es-GT;q=0.7,en;q=0.5"),
+            Some(Lang::Es)
+        );
         assert_eq!(Lang::from_accept_language("fr,de"), None);
-        assert_eq!(Lang::from_accept_language("en;q=0,es;q=0.1"), Some(Lang::Es));
+        assert_eq!(
+            Lang::from_accept_language("en;q=0,es;q=0.1"),
+            Some(Lang::Es)
+        );
     }
 
     #[test]
@@ -166,7 +195,10 @@ mod tests {
         assert!(es.len() > 50, "too few keys: {}", es.len());
         let only_es: Vec<_> = es.difference(&en).collect();
         let only_en: Vec<_> = en.difference(&es).collect();
-        assert!(only_es.is_empty() && only_en.is_empty(), "es only {only_es:?}, en only {only_en:?}");
+        assert!(
+            only_es.is_empty() && only_en.is_empty(),
+            "es only {only_es:?}, en only {only_en:?}"
+        );
         for k in &es {
             assert!(i18n.has(Lang::Es, k) && i18n.has(Lang::En, k), "{k}");
         }
@@ -193,12 +225,22 @@ mod tests {
 
     fn keys_in(src: &str, opener: &str) -> Vec<String> {
         src.match_indices(opener)
+            .filter(|(i, _)| {
+                // `t("` must be the function, not the end of `default("…")`.
+                !src[..*i].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+            })
             .filter_map(|(i, _)| {
-                let start = if opener.starts_with("t(") { i + opener.len() } else { i + 1 };
+                let start = if opener.starts_with("t(") {
+                    i + opener.len()
+                } else {
+                    i + 1
+                };
                 let rest = &src[start..];
                 let end = rest.find('"')?;
                 let key = &rest[..end];
-                let ok = !key.ends_with('-') && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+                let ok = !key.is_empty()
+                    && !key.ends_with('-')
+                    && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
                 ok.then(|| key.to_owned())
             })
             .collect()

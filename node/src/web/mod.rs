@@ -39,12 +39,24 @@ pub const LANG_COOKIE: &str = "puente_lang";
 pub const TEMPLATES: [(&str, &str); 16] = [
     ("layout.html", include_str!("../../templates/layout.html")),
     ("login.html", include_str!("../../templates/login.html")),
-    ("login_totp.html", include_str!("../../templates/login_totp.html")),
+    (
+        "login_totp.html",
+        include_str!("../../templates/login_totp.html"),
+    ),
     ("home.html", include_str!("../../templates/home.html")),
     ("account.html", include_str!("../../templates/account.html")),
-    ("password.html", include_str!("../../templates/password.html")),
-    ("totp_enrol.html", include_str!("../../templates/totp_enrol.html")),
-    ("recovery_codes.html", include_str!("../../templates/recovery_codes.html")),
+    (
+        "password.html",
+        include_str!("../../templates/password.html"),
+    ),
+    (
+        "totp_enrol.html",
+        include_str!("../../templates/totp_enrol.html"),
+    ),
+    (
+        "recovery_codes.html",
+        include_str!("../../templates/recovery_codes.html"),
+    ),
     ("orgs.html", include_str!("../../templates/orgs.html")),
     ("org.html", include_str!("../../templates/org.html")),
     ("users.html", include_str!("../../templates/users.html")),
@@ -96,7 +108,15 @@ impl Web {
                     .unwrap_or(Lang::Es);
                 let args: Vec<(&str, String)> = kwargs
                     .args()
-                    .map(|k| (k, kwargs.get::<minijinja::Value>(k).map(|v| v.to_string()).unwrap_or_default()))
+                    .map(|k| {
+                        (
+                            k,
+                            kwargs
+                                .get::<minijinja::Value>(k)
+                                .map(|v| v.to_string())
+                                .unwrap_or_default(),
+                        )
+                    })
                     .collect();
                 Ok::<_, minijinja::Error>(tr.tr(lang, &key, &args))
             },
@@ -113,7 +133,13 @@ impl Web {
         self.render_status(ctx, StatusCode::OK, template, extra)
     }
 
-    pub fn render_status(&self, ctx: &Ctx, status: StatusCode, template: &str, extra: Value) -> Response {
+    pub fn render_status(
+        &self,
+        ctx: &Ctx,
+        status: StatusCode,
+        template: &str,
+        extra: Value,
+    ) -> Response {
         let mut data = self.base_context(ctx);
         if let Value::Object(extra) = extra {
             data.extend(extra);
@@ -211,7 +237,10 @@ impl Ctx {
         AuditCtx {
             at: now,
             actor_id: self.user.as_ref().map(|u| u.id),
-            actor: self.user.as_ref().map_or_else(|| "anonymous".to_owned(), |u| u.username.clone()),
+            actor: self
+                .user
+                .as_ref()
+                .map_or_else(|| "anonymous".to_owned(), |u| u.username.clone()),
             org_id: self.user.as_ref().and_then(|u| u.org_id),
             ip: self.ip.clone(),
             request_id: self.request_id.clone(),
@@ -240,7 +269,9 @@ pub struct SignedIn {
 impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
     type Rejection = Response;
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let ctx = Ctx::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
+        let ctx = Ctx::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
         if let Some(actor) = ctx.actor() {
             return Ok(SignedIn { actor, ctx });
         }
@@ -347,7 +378,10 @@ pub async fn context_layer(State(st): State<AppState>, req: Request, next: Next)
     let ctx = Ctx {
         lang,
         csrf: csrf.clone(),
-        ip: parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()),
+        ip: parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string()),
         request_id: parts
             .headers
             .get("x-request-id")
@@ -427,7 +461,11 @@ async fn load_session(
     let user = st.store.user(s.user_id).await?;
     if expired || user.disabled {
         st.store.delete_session(&hash).await?;
-        let why = if user.disabled { "user_disabled" } else { "expired" };
+        let why = if user.disabled {
+            "user_disabled"
+        } else {
+            "expired"
+        };
         let ev = crate::audit::AuditCtx {
             at: now,
             actor_id: Some(user.id),
@@ -479,7 +517,8 @@ pub async fn stylesheet() -> Response {
 
 /// Security headers for every response.
 pub fn security_headers(tls: bool) -> Vec<(header::HeaderName, HeaderValue)> {
-    let mut h = vec![
+    let mut h =
+        vec![
         (
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(

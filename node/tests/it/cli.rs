@@ -1,0 +1,186 @@
+//! The `puente` binary: init, shell administration, and failing clearly.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn puente(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_puente"))
+        .args(args)
+        .env_remove("PUENTE_CONFIG")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn init_then_shell_administration_then_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("node");
+    let d = d.to_str().unwrap();
+    let (code, out, err) = puente(&[
+        "init",
+        "--country",
+        "HND",
+        "--data-dir",
+        d,
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("HND") && out.contains("data key"));
+    for f in [
+        "puente.toml",
+        "data.key",
+        "signing-key.pem",
+        "tls-cert.pem",
+        "tls-key.pem",
+        "puente.db",
+    ] {
+        assert!(dir.path().join("node").join(f).exists(), "{f} missing");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("node/data.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "data key readable by others");
+    }
+    // Refuses to overwrite.
+    let (code, _, err) = puente(&["init", "--country", "HND", "--data-dir", d]);
+    assert_ne!(code, 0);
+    assert!(err.contains("already exists"), "{err}");
+
+    let cfg = format!("{d}/puente.toml");
+    let (code, out, err) = puente(&[
+        "--config",
+        &cfg,
+        "org",
+        "add",
+        "--code",
+        "casa1",
+        "--name",
+        "Casa Alianza (prueba)",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, _, err) = puente(&[
+        "--config", &cfg, "org", "add", "--code", "CASA1", "--name", "Otra",
+    ]);
+    assert_ne!(code, 0);
+    assert!(err.contains("code already exists"), "{err}");
+    let (code, out, err) = puente(&[
+        "--config",
+        &cfg,
+        "user",
+        "add",
+        "--username",
+        "Admin",
+        "--name",
+        "Admin",
+        "--role",
+        "node_admin",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("Temporary password"), "{out}");
+    let (code, _, err) = puente(&[
+        "--config",
+        &cfg,
+        "user",
+        "add",
+        "--username",
+        "cw",
+        "--name",
+        "CW",
+        "--role",
+        "caseworker",
+    ]);
+    assert_ne!(code, 0);
+    assert!(err.contains("org_id (org_required_for_role)"), "{err}");
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_puente"))
+        .args([
+            "--config",
+            &cfg,
+            "user",
+            "add",
+            "--username",
+            "cw1",
+            "--name",
+            "CW",
+            "--role",
+            "caseworker",
+            "--org",
+            "CASA1",
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"una frase bastante larga\n")
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let (_, out, _) = puente(&["--config", &cfg, "user", "list"]);
+    assert!(
+        out.contains("admin") && out.contains("cw1") && out.contains("Casa Alianza"),
+        "{out}"
+    );
+    let (code, _, _) = puente(&["--config", &cfg, "user", "disable", "cw1"]);
+    assert_eq!(code, 0);
+    let (code, out, _) = puente(&[
+        "--config", &cfg, "token", "create", "--user", "admin", "--name", "script",
+    ]);
+    assert_eq!(code, 0);
+    assert!(out.lines().any(|l| l.starts_with("pte_")), "{out}");
+    let (code, out, err) = puente(&["--config", &cfg, "audit", "checkpoint"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = puente(&["--config", &cfg, "audit", "verify"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("1 signed checkpoints"), "{out}");
+}
+
+#[test]
+fn serve_with_an_unreachable_database_exits_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let (code, _, err) = puente(&["init", "--country", "SLV", "--data-dir", d, "--no-tls"]);
+    assert_eq!(code, 0, "{err}");
+    let out = Command::new(env!("CARGO_BIN_EXE_puente"))
+        .args(["--config", &format!("{d}/puente.toml"), "serve"])
+        // Port 1 on loopback: nothing listens there.
+        .env(
+            "PUENTE_DATABASE_URL",
+            "postgres://puente:secret-pw@127.0.0.1:1/puente",
+        )
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("cannot open the database"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(!err.contains("secret-pw"), "the password leaked: {err}");
+}
+
+#[test]
+fn unknown_configuration_keys_are_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    puente(&["init", "--country", "MEX", "--data-dir", d, "--no-tls"]);
+    let out = Command::new(env!("CARGO_BIN_EXE_puente"))
+        .args(["--config", &format!("{d}/puente.toml"), "serve"])
+        .env("PUENTE_SECURITY__LOCKOUT_TRESHOLD", "3")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("security.lockout_treshold"), "{err}");
+}

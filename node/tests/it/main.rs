@@ -1,0 +1,11 @@
+//! Integration tests of the node, in one binary (one link for all). Each test runs a real
+//! node on loopback with its own database: SQLite by default, PostgreSQL when
+//! `TEST_DATABASE_URL` is set (CI runs the suite both ways).
+
+mod audit;
+mod auth;
+mod browser;
+mod cli;
+mod helpers;
+mod matrix;
+mod store;
