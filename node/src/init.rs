@@ -58,6 +58,13 @@ fn write_private(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
 pub async fn init(opts: &InitOptions, clock: &dyn Clock) -> anyhow::Result<InitReport> {
     let dir = &opts.data_dir;
     fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        // The database, keys and configuration inside are the node's secrets.
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("cannot restrict {}", dir.display()))?;
+    }
     let dir = dir.canonicalize()?;
     let config_path = dir.join("puente.toml");
     if config_path.exists() && !opts.force {

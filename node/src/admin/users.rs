@@ -115,8 +115,9 @@ async fn parse_org(
     Ok(org)
 }
 
-/// Creates a user. With no `initial_password` a temporary one is made; either way the user
-/// must change it at first log-in. `actor` (None for the node operator at the shell) must be
+/// Creates a user. With no `initial_password` a temporary one is made and returned, which the
+/// user must change at first log-in; an operator-chosen password (from the shell) is not
+/// forced to change. `actor` (None for the node operator at the shell) must be
 /// allowed to give the role in the organisation. Returns the user and the temporary password.
 pub async fn create(
     store: &dyn Store,

@@ -521,3 +521,71 @@ async fn pages_carry_security_headers_and_english_on_request() {
         "no third-party origin in pages"
     );
 }
+
+#[tokio::test]
+async fn too_many_attempts_from_one_address_are_rate_limited_and_audited() {
+    let node = TestNode::start_with(Arc::new(puente_node::clock::SystemClock), |c| {
+        c.security.login_attempts_per_minute = 3;
+    })
+    .await;
+    let b = node.client();
+    for _ in 0..3 {
+        assert_eq!(b.login("nadie", "no importa nada", None).await.status, 401);
+    }
+    let p = b.login("nadie", "no importa nada", None).await;
+    assert_eq!(p.status, 429);
+    assert!(p.body.contains("Demasiados intentos"));
+    assert_eq!(count(&node.audit_actions().await, "auth.rate_limited"), 1);
+}
+
+#[tokio::test]
+async fn node_policy_can_require_a_second_factor_of_everyone() {
+    let node = TestNode::start_with(Arc::new(puente_node::clock::SystemClock), |c| {
+        c.security.require_totp_for_all = true;
+    })
+    .await;
+    node.user("ana", "caseworker", Some(&node.org("ORG1").await), false)
+        .await;
+    let b = node.client();
+    assert_eq!(
+        b.login("ana", PASSWORD, None).await.location.as_deref(),
+        Some("/account/totp")
+    );
+    assert_eq!(b.get("/").await.location.as_deref(), Some("/account/totp"));
+}
+
+#[tokio::test]
+async fn expired_tokens_are_refused() {
+    let clock = ManualClock::new(chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap());
+    let node = TestNode::start_with(Arc::new(clock.clone()), |_| {}).await;
+    let (u, _) = node.user("api", "analyst", None, false).await;
+    let (token, _) = puente_node::admin::tokens::create(
+        node.state.store.as_ref(),
+        &node.ctx(),
+        u.id,
+        &puente_node::admin::tokens::NewToken {
+            name: "s".into(),
+            expires_days: "1".into(),
+        },
+        365,
+    )
+    .await
+    .unwrap();
+    let http = reqwest::Client::new();
+    let me = || {
+        http.get(format!("{}/api/v1/me", node.base))
+            .bearer_auth(&token)
+            .send()
+    };
+    assert_eq!(me().await.unwrap().status(), 200);
+    clock.advance(Duration::days(1));
+    assert_eq!(me().await.unwrap().status(), 401);
+    let a = node
+        .state
+        .store
+        .audit_entries(&Default::default(), 1, 0)
+        .await
+        .unwrap();
+    assert_eq!(a[0].action, "auth.token_rejected");
+    assert!(a[0].detail.contains("expired"));
+}

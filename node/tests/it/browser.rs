@@ -1,6 +1,6 @@
 //! Headless Chromium drives the real node: log-in with TOTP, creating a user, log-out, in
 //! Spanish. Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs them); fails
-//! when they are missing unless PUENTE_SKIP_BROWSER=1 says to skip on purpose.
+//! when they are missing unless SKIP_BROWSER_TESTS=1 says to skip on purpose.
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -19,6 +19,36 @@ impl Drop for Driver {
     }
 }
 
+/// Waits for the browser to arrive at `path` (a click returns before the next page loads).
+async fn wait_path(c: &fantoccini::Client, path: &str) -> Result<(), fantoccini::error::CmdError> {
+    for _ in 0..100 {
+        if c.current_url().await?.path() == path {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "browser did not reach {path}; it is at {}",
+        c.current_url().await?
+    );
+}
+
+async fn wait_title(
+    c: &fantoccini::Client,
+    title: &str,
+) -> Result<(), fantoccini::error::CmdError> {
+    for _ in 0..100 {
+        if c.title().await? == title {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "browser did not reach the page {title:?}; it shows {:?}",
+        c.title().await?
+    );
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -29,14 +59,14 @@ fn free_port() -> u16 {
 
 #[tokio::test]
 async fn admin_logs_in_with_totp_creates_a_user_and_logs_out_in_chromium() {
-    if std::env::var("PUENTE_SKIP_BROWSER").as_deref() == Ok("1") {
-        eprintln!("browser test skipped on purpose (PUENTE_SKIP_BROWSER=1)");
+    if std::env::var("SKIP_BROWSER_TESTS").as_deref() == Ok("1") {
+        eprintln!("browser test skipped on purpose (SKIP_BROWSER_TESTS=1)");
         return;
     }
     let driver_bin = "/usr/bin/chromedriver";
     assert!(
         std::path::Path::new(driver_bin).exists(),
-        "chromedriver missing: apt-get install -y chromium chromium-driver (or PUENTE_SKIP_BROWSER=1)"
+        "chromedriver missing: apt-get install -y chromium chromium-driver (or SKIP_BROWSER_TESTS=1)"
     );
     let node = TestNode::start().await;
     let org = node.org("ASOC1").await;
@@ -102,7 +132,7 @@ async fn admin_logs_in_with_totp_creates_a_user_and_logs_out_in_chromium() {
         .await?
         .click()
         .await?;
-        assert!(c.current_url().await?.path().ends_with("/login/totp"));
+        wait_path(&c, "/login/totp").await?;
         let code = totp::code_at(&secret, unix_now()).unwrap();
         c.find(Locator::Css("input[name=code]"))
             .await?
@@ -112,7 +142,7 @@ async fn admin_logs_in_with_totp_creates_a_user_and_logs_out_in_chromium() {
             .await?
             .click()
             .await?;
-        assert_eq!(c.current_url().await?.path(), "/");
+        wait_path(&c, "/").await?;
         page_ok(&c.source().await?, "home");
 
         c.goto(&format!("{}/admin/users", node.base)).await?;
@@ -139,10 +169,15 @@ async fn admin_logs_in_with_totp_creates_a_user_and_logs_out_in_chromium() {
         .await?
         .click()
         .await?;
+        wait_title(&c, "Lucía Gómez · Usuario — Puente").await?;
         let src = c.source().await?;
         page_ok(&src, "user created");
         assert!(src.contains("Lucía Gómez"));
-        let temp = c.find(Locator::Css("main code")).await?.text().await?;
+        let temp = c
+            .find(Locator::Css("main code.secret"))
+            .await?
+            .text()
+            .await?;
         assert_eq!(
             temp.trim().len(),
             19,
@@ -155,10 +190,10 @@ async fn admin_logs_in_with_totp_creates_a_user_and_logs_out_in_chromium() {
         .await?
         .click()
         .await?;
-        assert_eq!(c.current_url().await?.path(), "/login");
+        wait_path(&c, "/login").await?;
         assert!(c.source().await?.contains("Cerró sesión correctamente"));
         c.goto(&format!("{}/admin/users", node.base)).await?;
-        assert_eq!(c.current_url().await?.path(), "/login");
+        wait_path(&c, "/login").await?;
         Ok::<_, fantoccini::error::CmdError>(())
     }
     .await;

@@ -184,3 +184,92 @@ fn unknown_configuration_keys_are_refused_by_name() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("security.lockout_treshold"), "{err}");
 }
+
+#[tokio::test]
+async fn init_user_add_and_serve_over_tls_then_stop_gracefully_on_sigterm() {
+    use tokio::io::AsyncBufReadExt;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let (code, _, err) = puente(&[
+        "init",
+        "--country",
+        "GTM",
+        "--data-dir",
+        d,
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let cfg = format!("{d}/puente.toml");
+    let (code, _, err) = puente(&[
+        "--config",
+        &cfg,
+        "user",
+        "add",
+        "--username",
+        "admin",
+        "--name",
+        "A",
+        "--role",
+        "node_admin",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_puente"))
+        .args(["--config", &cfg, "serve"])
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = tokio::time::timeout(std::time::Duration::from_secs(30), lines.next_line())
+            .await
+            .expect("serve did not start")
+            .unwrap()
+            .expect("serve exited");
+        if let Some(i) = line.find("https://") {
+            break line[i + 8..].split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    let port = addr.rsplit(':').next().unwrap();
+    let cert = std::fs::read(format!("{d}/tls-cert.pem")).unwrap();
+    let http = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&cert).unwrap())
+        .build()
+        .unwrap();
+    let r = http
+        .get(format!("https://localhost:{port}/readyz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers()["strict-transport-security"],
+        "max-age=31536000; includeSubDomains"
+    );
+    let login = http
+        .get(format!("https://localhost:{port}/login"))
+        .send()
+        .await
+        .unwrap();
+    assert!(login.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .contains("Secure"));
+    assert!(login.text().await.unwrap().contains("Iniciar sesión"));
+
+    let pid = child.id().unwrap().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let status = tokio::time::timeout(std::time::Duration::from_secs(20), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        status.success(),
+        "serve should exit cleanly on SIGTERM: {status}"
+    );
+}

@@ -2,6 +2,8 @@
 //! node on loopback with its own database: SQLite by default, PostgreSQL when
 //! `TEST_DATABASE_URL` is set (CI runs the suite both ways).
 
+// Test helpers panic on purpose: a failed set-up step is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod audit;
 mod auth;
 mod browser;
