@@ -263,6 +263,19 @@ async fn user_id(store: &SharedStore, username: &str) -> anyhow::Result<Uuid> {
         .map_err(|_| anyhow::anyhow!("no user {username:?}"))
 }
 
+/// Applies an administrative change to the user named `username`, as the node operator.
+async fn change_user(
+    store: &SharedStore,
+    ctx: &AuditCtx,
+    username: &str,
+    change: users::Change,
+) -> anyhow::Result<Option<String>> {
+    let id = user_id(store, username).await?;
+    users::apply(store.as_ref(), ctx, None, id, change)
+        .await
+        .map_err(explain)
+}
+
 async fn org_id(store: &SharedStore, code: &str) -> anyhow::Result<Uuid> {
     store
         .org_by_code(&code.trim().to_uppercase())
@@ -446,51 +459,23 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     }
                 }
                 UserCmd::Disable { username } => {
-                    users::apply(
-                        store.as_ref(),
-                        &ctx,
-                        None,
-                        user_id(&store, &username).await?,
-                        users::Change::Disable,
-                    )
-                    .await
-                    .map_err(explain)?;
+                    change_user(&store, &ctx, &username, users::Change::Disable).await?;
                     println!("Disabled {username}; their sessions have ended.");
                 }
                 UserCmd::Enable { username } => {
-                    users::apply(
-                        store.as_ref(),
-                        &ctx,
-                        None,
-                        user_id(&store, &username).await?,
-                        users::Change::Enable,
-                    )
-                    .await
-                    .map_err(explain)?;
+                    change_user(&store, &ctx, &username, users::Change::Enable).await?;
                     println!("Enabled {username}.");
                 }
                 UserCmd::ResetPassword { username } => {
-                    let temp = users::apply(
-                        store.as_ref(),
-                        &ctx,
-                        None,
-                        user_id(&store, &username).await?,
-                        users::Change::ResetPassword,
-                    )
-                    .await
-                    .map_err(explain)?;
-                    println!("New temporary password for {username} (must be changed at next log-in): {}", temp.unwrap_or_default());
+                    let temp =
+                        change_user(&store, &ctx, &username, users::Change::ResetPassword).await?;
+                    println!(
+                        "New temporary password for {username} (must be changed at next log-in): {}",
+                        temp.unwrap_or_default()
+                    );
                 }
                 UserCmd::ResetTotp { username } => {
-                    users::apply(
-                        store.as_ref(),
-                        &ctx,
-                        None,
-                        user_id(&store, &username).await?,
-                        users::Change::ResetTotp,
-                    )
-                    .await
-                    .map_err(explain)?;
+                    change_user(&store, &ctx, &username, users::Change::ResetTotp).await?;
                     println!(
                         "Removed the second factor of {username}; they enrol again at next log-in."
                     );

@@ -167,10 +167,7 @@ async fn list_page(
     extra: serde_json::Value,
 ) -> AppResult<Response> {
     let orgs: Vec<_> = st.store.orgs().await?.iter().map(org_json).collect();
-    let mut data = json!({ "orgs": orgs, "org_types": types() });
-    if let (Some(d), serde_json::Value::Object(e)) = (data.as_object_mut(), extra) {
-        d.extend(e);
-    }
+    let data = crate::web::merge(json!({ "orgs": orgs, "org_types": types() }), extra);
     Ok(st.web.render_status(&s.ctx, status, "orgs.html", data))
 }
 
@@ -197,17 +194,10 @@ pub async fn create_form(
     require(&st, &audit, &s.actor, Action::ManageOrgs, &s.ctx.path).await?;
     match create(st.store.as_ref(), &audit, &f).await {
         Ok(_) => Ok(Redirect::to("/admin/orgs?notice=org_created").into_response()),
-        Err(AppError::Invalid(errors)) => {
-            let errors = st.web.field_errors(s.ctx.lang, &errors);
-            list_page(&st, &s, StatusCode::UNPROCESSABLE_ENTITY, json!({ "errors": errors, "form": { "code": f.code, "name": f.name, "org_type": f.org_type } })).await
-        }
-        Err(AppError::Conflict(field)) => {
-            let errors = st
-                .web
-                .field_errors(s.ctx.lang, &[FieldError::new(field, "taken")]);
-            list_page(&st, &s, StatusCode::CONFLICT, json!({ "errors": errors, "form": { "code": f.code, "name": f.name, "org_type": f.org_type } })).await
-        }
-        Err(e) => Err(e),
+        Err(e) => match st.web.form_errors(s.ctx.lang, &e) {
+            Some((status, errors)) => list_page(&st, &s, status, json!({ "errors": errors, "form": { "code": f.code, "name": f.name, "org_type": f.org_type } })).await,
+            None => Err(e),
+        },
     }
 }
 
@@ -225,10 +215,10 @@ async fn org_page(
         .into_iter()
         .find(|o| o.org.id == id)
         .ok_or(AppError::NotFound)?;
-    let mut data = json!({ "org": org_json(&org), "org_types": types() });
-    if let (Some(d), serde_json::Value::Object(e)) = (data.as_object_mut(), extra) {
-        d.extend(e);
-    }
+    let data = crate::web::merge(
+        json!({ "org": org_json(&org), "org_types": types() }),
+        extra,
+    );
     Ok(st.web.render_status(&s.ctx, status, "org.html", data))
 }
 
@@ -260,10 +250,9 @@ pub async fn update_form(
     require(&st, &audit, &s.actor, Action::ManageOrgs, &s.ctx.path).await?;
     match update(st.store.as_ref(), &audit, id, &f).await {
         Ok(_) => Ok(Redirect::to(&format!("/admin/orgs/{id}?notice=org_updated")).into_response()),
-        Err(AppError::Invalid(errors)) => {
-            let errors = st.web.field_errors(s.ctx.lang, &errors);
-            org_page(&st, &s, id, StatusCode::UNPROCESSABLE_ENTITY, json!({ "errors": errors, "form": { "name": f.name, "org_type": f.org_type, "active": f.active.is_some() } })).await
-        }
-        Err(e) => Err(e),
+        Err(e) => match st.web.form_errors(s.ctx.lang, &e) {
+            Some((status, errors)) => org_page(&st, &s, id, status, json!({ "errors": errors, "form": { "name": f.name, "org_type": f.org_type, "active": f.active.is_some() } })).await,
+            None => Err(e),
+        },
     }
 }

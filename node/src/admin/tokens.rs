@@ -137,10 +137,10 @@ async fn page(
         .iter()
         .map(|t| token_json(t, now))
         .collect();
-    let mut data = json!({ "tokens": tokens, "new_token": null, "form": { "expires_days": "90" } });
-    if let (Some(d), serde_json::Value::Object(e)) = (data.as_object_mut(), extra) {
-        d.extend(e);
-    }
+    let data = crate::web::merge(
+        json!({ "tokens": tokens, "new_token": null, "form": { "expires_days": "90" } }),
+        extra,
+    );
     Ok(st.web.render_status(&s.ctx, status, "tokens.html", data))
 }
 
@@ -175,11 +175,10 @@ pub async fn create_form(
     .await
     {
         Ok((token, _)) => page(&st, &s, StatusCode::CREATED, json!({ "new_token": token })).await,
-        Err(AppError::Invalid(errors)) => {
-            let errors = st.web.field_errors(s.ctx.lang, &errors);
-            page(&st, &s, StatusCode::UNPROCESSABLE_ENTITY, json!({ "errors": errors, "form": { "name": f.name, "expires_days": f.expires_days } })).await
-        }
-        Err(e) => Err(e),
+        Err(e) => match st.web.form_errors(s.ctx.lang, &e) {
+            Some((status, errors)) => page(&st, &s, status, json!({ "errors": errors, "form": { "name": f.name, "expires_days": f.expires_days } })).await,
+            None => Err(e),
+        },
     }
 }
 

@@ -334,10 +334,10 @@ async fn list_page(
         .map(|u| summary_json(u, now))
         .collect();
     let (orgs, roles) = form_choices(st, &s.actor).await?;
-    let mut data = json!({ "users": users, "orgs": orgs, "roles": roles });
-    if let (Some(d), serde_json::Value::Object(e)) = (data.as_object_mut(), extra) {
-        d.extend(e);
-    }
+    let data = crate::web::merge(
+        json!({ "users": users, "orgs": orgs, "roles": roles }),
+        extra,
+    );
     Ok(st.web.render_status(&s.ctx, status, "users.html", data))
 }
 
@@ -365,19 +365,14 @@ pub async fn create_form(
     let form = json!({ "username": f.username, "display_name": f.display_name, "org_id": f.org_id, "role": f.role });
     match create(st.store.as_ref(), &audit, Some(&s.actor), &f, None).await {
         Ok((user, temp)) => user_page(&st, &s, user.id, StatusCode::CREATED, json!({ "temp_password": temp, "notice": st.web.tr(s.ctx.lang, "msg-notice-user_created") })).await,
-        Err(AppError::Invalid(errors)) => {
-            let errors = st.web.field_errors(s.ctx.lang, &errors);
-            list_page(&st, &s, StatusCode::UNPROCESSABLE_ENTITY, json!({ "errors": errors, "form": form })).await
-        }
-        Err(AppError::Conflict(field)) => {
-            let errors = st.web.field_errors(s.ctx.lang, &[FieldError::new(field, "taken")]);
-            list_page(&st, &s, StatusCode::CONFLICT, json!({ "errors": errors, "form": form })).await
-        }
         Err(AppError::OutOfScope) => {
             deny(&st, &audit, "assign_role", &s.ctx.path).await?;
             Err(AppError::OutOfScope)
         }
-        Err(e) => Err(e),
+        Err(e) => match st.web.form_errors(s.ctx.lang, &e) {
+            Some((status, errors)) => list_page(&st, &s, status, json!({ "errors": errors, "form": form })).await,
+            None => Err(e),
+        },
     }
 }
 
@@ -407,16 +402,16 @@ async fn user_page(
         .iter()
         .map(|t| super::tokens::token_json(t, now))
         .collect();
-    let mut data = json!({
-        "subject": summary_json(&subject, now),
-        "orgs": orgs,
-        "roles": roles,
-        "tokens": tokens,
-        "temp_password": null,
-    });
-    if let (Some(d), serde_json::Value::Object(e)) = (data.as_object_mut(), extra) {
-        d.extend(e);
-    }
+    let data = crate::web::merge(
+        json!({
+            "subject": summary_json(&subject, now),
+            "orgs": orgs,
+            "roles": roles,
+            "tokens": tokens,
+            "temp_password": null,
+        }),
+        extra,
+    );
     Ok(st.web.render_status(&s.ctx, status, "user.html", data))
 }
 
@@ -462,14 +457,13 @@ pub async fn change_form(
     match apply(st.store.as_ref(), &audit, Some(&s.actor), id, change).await {
         Ok(Some(temp)) => user_page(&st, &s, id, StatusCode::OK, json!({ "temp_password": temp, "notice": st.web.tr(s.ctx.lang, "msg-notice-password_reset") })).await,
         Ok(None) => Ok(Redirect::to(&format!("/admin/users/{id}?notice=user_updated")).into_response()),
-        Err(AppError::Invalid(errors)) => {
-            let errors = st.web.field_errors(s.ctx.lang, &errors);
-            user_page(&st, &s, id, StatusCode::UNPROCESSABLE_ENTITY, json!({ "errors": errors, "form": { "role": f.role, "org_id": f.org_id } })).await
-        }
         Err(AppError::OutOfScope) => {
             deny(&st, &audit, "manage_user", &s.ctx.path).await?;
             Err(AppError::OutOfScope)
         }
-        Err(e) => Err(e),
+        Err(e) => match st.web.form_errors(s.ctx.lang, &e) {
+            Some((status, errors)) => user_page(&st, &s, id, status, json!({ "errors": errors, "form": { "role": f.role, "org_id": f.org_id } })).await,
+            None => Err(e),
+        },
     }
 }

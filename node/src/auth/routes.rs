@@ -50,6 +50,25 @@ pub fn normalise_username(s: &str) -> String {
     s.trim().to_lowercase()
 }
 
+/// An audit event about `user`'s own log-in, with them as the actor (the request is not
+/// signed in yet, so `ctx` does not know them).
+fn login_event(
+    ctx: &Ctx,
+    user: &User,
+    now: chrono::DateTime<chrono::Utc>,
+    action: &str,
+    outcome: Outcome,
+) -> crate::audit::AuditEvent {
+    let mut ev = ctx
+        .audit(now)
+        .event(action, outcome)
+        .target("user", user.id)
+        .org(user.org_id);
+    ev.actor_id = Some(user.id);
+    ev.actor.clone_from(&user.username);
+    ev
+}
+
 /// Runs argon2 off the async threads.
 async fn verify_password(pw: String, hash: String) -> AppResult<bool> {
     tokio::task::spawn_blocking(move || password::verify(&pw, &hash))
@@ -145,15 +164,8 @@ async fn advance_session(
     };
     user.failed_logins = 0;
     user.updated_at = now;
-    let ev = ctx
-        .audit(now)
-        .event(action, outcome)
-        .target("user", user.id)
+    let ev = login_event(ctx, user, now, action, outcome)
         .detail(json!({ "factors": factors, "next": stage.code() }));
-    let mut ev = ev;
-    ev.actor_id = Some(user.id);
-    ev.actor.clone_from(&user.username);
-    ev.org_id = user.org_id;
     st.store.update_user(user, &ev).await?;
     Ok((raw, session))
 }
@@ -176,14 +188,8 @@ async fn record_failure(
         user.failed_logins = 0;
     }
     user.updated_at = now;
-    let mut ev = ctx
-        .audit(now)
-        .event(action, Outcome::Failure)
-        .target("user", user.id)
+    let ev = login_event(ctx, user, now, action, Outcome::Failure)
         .detail(json!({ "reason": reason, "locked": locked }));
-    ev.actor_id = Some(user.id);
-    ev.actor.clone_from(&user.username);
-    ev.org_id = user.org_id;
     st.store.update_user(user, &ev).await?;
     Ok(locked)
 }
@@ -275,13 +281,8 @@ pub async fn login(
         Err(e) => return Err(e.into()),
     };
     if user.is_locked(now) {
-        let mut ev = ctx
-            .audit(now)
-            .event("auth.login_failed", Outcome::Denied)
-            .target("user", user.id)
+        let ev = login_event(&ctx, &user, now, "auth.login_failed", Outcome::Denied)
             .detail(json!({ "reason": "locked" }));
-        ev.actor.clone_from(&user.username);
-        ev.actor_id = Some(user.id);
         st.store.append_audit(&ev).await?;
         return Ok(failed(&st, &ctx));
     }
@@ -290,13 +291,8 @@ pub async fn login(
         return Ok(failed(&st, &ctx));
     }
     if user.disabled {
-        let mut ev = ctx
-            .audit(now)
-            .event("auth.login_failed", Outcome::Denied)
-            .target("user", user.id)
+        let ev = login_event(&ctx, &user, now, "auth.login_failed", Outcome::Denied)
             .detail(json!({ "reason": "disabled" }));
-        ev.actor.clone_from(&user.username);
-        ev.actor_id = Some(user.id);
         st.store.append_audit(&ev).await?;
         return Ok(failed(&st, &ctx));
     }

@@ -193,6 +193,22 @@ impl Web {
         m
     }
 
+    /// For a form's failed submission: the status and the translated field errors of
+    /// invalid input or a taken unique value; `None` for any other error.
+    pub fn form_errors(&self, lang: Lang, e: &AppError) -> Option<(StatusCode, Value)> {
+        match e {
+            AppError::Invalid(fields) => Some((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                self.field_errors(lang, fields),
+            )),
+            AppError::Conflict(field) => Some((
+                StatusCode::CONFLICT,
+                self.field_errors(lang, &[crate::error::FieldError::new(*field, "taken")]),
+            )),
+            _ => None,
+        }
+    }
+
     /// Field errors as a map field → translated message (`msg-field-<code>`).
     pub fn field_errors(&self, lang: Lang, errors: &[crate::error::FieldError]) -> Value {
         let mut m = Map::new();
@@ -202,6 +218,14 @@ impl Web {
         }
         Value::Object(m)
     }
+}
+
+/// `base` with the entries of `extra` added (or replaced).
+pub fn merge(mut base: Value, extra: Value) -> Value {
+    if let (Some(b), Value::Object(e)) = (base.as_object_mut(), extra) {
+        b.extend(e);
+    }
+    base
 }
 
 /// What every page handler knows about its request.

@@ -449,18 +449,7 @@ async fn api_tokens_authenticate_until_revoked_and_refusals_are_audited() {
 async fn api_refuses_unknown_fields_by_name_and_changes_nothing() {
     let node = TestNode::start().await;
     let (u, _) = node.user("jefe", "node_admin", None, false).await;
-    let (token, _) = puente_node::admin::tokens::create(
-        node.state.store.as_ref(),
-        &node.ctx(),
-        u.id,
-        &puente_node::admin::tokens::NewToken {
-            name: "s".into(),
-            expires_days: "7".into(),
-        },
-        365,
-    )
-    .await
-    .unwrap();
+    let token = node.token(u.id, 7).await;
     let http = reqwest::Client::new();
     let r = http
         .post(format!("{}/api/v1/orgs", node.base))
@@ -559,18 +548,7 @@ async fn expired_tokens_are_refused() {
     let clock = ManualClock::new(chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap());
     let node = TestNode::start_with(Arc::new(clock.clone()), |_| {}).await;
     let (u, _) = node.user("api", "analyst", None, false).await;
-    let (token, _) = puente_node::admin::tokens::create(
-        node.state.store.as_ref(),
-        &node.ctx(),
-        u.id,
-        &puente_node::admin::tokens::NewToken {
-            name: "s".into(),
-            expires_days: "1".into(),
-        },
-        365,
-    )
-    .await
-    .unwrap();
+    let token = node.token(u.id, 1).await;
     let http = reqwest::Client::new();
     let me = || {
         http.get(format!("{}/api/v1/me", node.base))

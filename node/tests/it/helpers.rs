@@ -157,6 +157,24 @@ impl TestNode {
         (self.state.store.user(user.id).await.unwrap(), Some(secret))
     }
 
+    /// An API token for `user`, valid for `days`.
+    pub async fn token(&self, user: uuid::Uuid, days: u32) -> String {
+        let input = puente_node::admin::tokens::NewToken {
+            name: "test".into(),
+            expires_days: days.to_string(),
+        };
+        puente_node::admin::tokens::create(
+            self.state.store.as_ref(),
+            &self.ctx(),
+            user,
+            &input,
+            365,
+        )
+        .await
+        .unwrap()
+        .0
+    }
+
     /// Audit actions recorded so far, oldest first.
     pub async fn audit_actions(&self) -> Vec<(String, String, String)> {
         self.state

@@ -92,18 +92,7 @@ async fn every_route_allows_and_denies_each_role_as_the_table_says() {
         let b = node.client();
         let p = b.login(&u.username, PASSWORD, secret.as_deref()).await;
         assert_eq!(p.location.as_deref(), Some("/"), "{role} could not log in");
-        let (token, _) = puente_node::admin::tokens::create(
-            node.state.store.as_ref(),
-            &node.ctx(),
-            u.id,
-            &puente_node::admin::tokens::NewToken {
-                name: "matrix".into(),
-                expires_days: "30".into(),
-            },
-            365,
-        )
-        .await
-        .unwrap();
+        let token = node.token(u.id, 30).await;
         clients.push((Some(b), Some(token)));
     }
 
