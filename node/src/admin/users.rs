@@ -163,6 +163,7 @@ pub async fn create(
         created_at: audit.at,
         updated_at: audit.at,
         last_login_at: None,
+        totp_last_step: None,
     };
     let ev = audit
         .event("user.create", Outcome::Success)

@@ -366,7 +366,10 @@ pub async fn totp_submit(
     };
     let code = f.code.trim();
     let unix = u64::try_from(now.timestamp()).unwrap_or(0);
-    let factor = if totp::check(&secret, code, unix) {
+    let step = totp::matching_step(&secret, code, unix);
+    let replayed = step.is_some() && step <= user.totp_last_step;
+    let factor = if let (Some(step), false) = (step, replayed) {
+        user.totp_last_step = Some(step);
         Some("password+totp")
     } else if code.len() >= 10
         && st
@@ -384,7 +387,12 @@ pub async fn totp_submit(
             advance(&st, &ctx, Some(&session), &mut user, stage, factors).await
         }
         None => {
-            if record_failure(&st, &ctx, &mut user, "auth.totp_failed", "wrong_code").await? {
+            let reason = if replayed {
+                "replayed_code"
+            } else {
+                "wrong_code"
+            };
+            if record_failure(&st, &ctx, &mut user, "auth.totp_failed", reason).await? {
                 st.store.delete_session(&session.id_hash).await?;
                 return Ok(login_page(
                     &st,

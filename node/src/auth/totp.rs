@@ -26,12 +26,28 @@ fn totp(secret_b32: &str, account: &str, issuer: &str) -> Option<TOTP> {
     .ok()
 }
 
-/// Whether `code` is valid for `secret_b32` at `unix_time`.
-pub fn check(secret_b32: &str, code: &str, unix_time: u64) -> bool {
+pub const STEP_SECONDS: u64 = 30;
+
+/// The time step (of one step before, now, or one after `unix_time`) at which `code` is
+/// valid for `secret_b32`, if any. The caller refuses a step it has already accepted.
+pub fn matching_step(secret_b32: &str, code: &str, unix_time: u64) -> Option<i64> {
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
-    code.len() == 6
-        && code.chars().all(|c| c.is_ascii_digit())
-        && totp(secret_b32, "x", "Puente").is_some_and(|t| t.check(&code, unix_time))
+    if code.len() != 6 || !code.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let t = totp(secret_b32, "x", "Puente")?;
+    let now = unix_time / STEP_SECONDS;
+    [now.saturating_sub(1), now, now + 1]
+        .into_iter()
+        .find_map(|step| {
+            let expected = t.generate(step * STEP_SECONDS);
+            crate::crypto::ct_eq(&expected, &code).then(|| i64::try_from(step).unwrap_or(i64::MAX))
+        })
+}
+
+/// Whether `code` is valid for `secret_b32` at `unix_time` (one step of drift either way).
+pub fn check(secret_b32: &str, code: &str, unix_time: u64) -> bool {
+    matching_step(secret_b32, code, unix_time).is_some()
 }
 
 /// The current code (tests and the demo's printed instructions).
@@ -97,6 +113,21 @@ mod tests {
         assert!(!check(&s, &code, t + 90));
         assert!(!check(&s, "12345", t));
         assert!(!check(&s, "abcdef", t));
+    }
+
+    #[test]
+    fn matching_step_names_the_step_of_the_code() {
+        let s = new_secret();
+        let t = 1_790_000_010;
+        let code = code_at(&s, t).unwrap();
+        assert_eq!(
+            matching_step(&s, &code, t),
+            Some(i64::try_from(t / 30).unwrap())
+        );
+        assert_eq!(
+            matching_step(&s, &code, t + 30),
+            Some(i64::try_from(t / 30).unwrap())
+        );
     }
 
     #[test]

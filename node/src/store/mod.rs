@@ -94,6 +94,9 @@ pub struct User {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub last_login_at: Option<DateTime<Utc>>,
+    /// The time step (unix time / 30) of the last accepted TOTP code: a code is accepted
+    /// once only.
+    pub totp_last_step: Option<i64>,
 }
 
 impl User {

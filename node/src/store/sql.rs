@@ -7,7 +7,7 @@
 pub(super) const ORG_COLS: &str = "id, code, name, org_type, active, created_at, updated_at";
 pub(super) const USER_COLS: &str = "id, username, display_name, org_id, role, password_hash, \
     must_change_password, totp_secret, disabled, failed_logins, locked_until, language, \
-    created_at, updated_at, last_login_at";
+    created_at, updated_at, last_login_at, totp_last_step";
 pub(super) const TOKEN_COLS: &str = "t.id, t.user_id, t.name, t.prefix, t.token_hash, \
     t.created_at, t.expires_at, t.last_used_at, t.revoked_at";
 pub(super) const AUDIT_COLS: &str = "seq, id, at, actor_id, actor, org_id, action, target_kind, \
@@ -155,7 +155,7 @@ macro_rules! impl_store {
                 use $crate::store::OnConflict as _;
                 let mut tx = self.begin_write().await?;
                 sqlx::query(&format!(
-                    "INSERT INTO users ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                    "INSERT INTO users ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
                     $crate::store::sql::USER_COLS
                 ))
                 .bind(u.id)
@@ -173,6 +173,7 @@ macro_rules! impl_store {
                 .bind(u.created_at)
                 .bind(u.updated_at)
                 .bind(u.last_login_at)
+                .bind(u.totp_last_step)
                 .execute(&mut *tx)
                 .await
                 .on_unique("username")?;
@@ -186,7 +187,8 @@ macro_rules! impl_store {
                 let done = sqlx::query(
                     "UPDATE users SET display_name = $2, org_id = $3, role = $4, password_hash = $5, \
                      must_change_password = $6, totp_secret = $7, disabled = $8, failed_logins = $9, \
-                     locked_until = $10, language = $11, updated_at = $12, last_login_at = $13 WHERE id = $1",
+                     locked_until = $10, language = $11, updated_at = $12, last_login_at = $13, totp_last_step = $14 \
+                     WHERE id = $1",
                 )
                 .bind(u.id)
                 .bind(&u.display_name)
@@ -201,6 +203,7 @@ macro_rules! impl_store {
                 .bind(&u.language)
                 .bind(u.updated_at)
                 .bind(u.last_login_at)
+                .bind(u.totp_last_step)
                 .execute(&mut *tx)
                 .await?;
                 if done.rows_affected() == 0 {
@@ -247,7 +250,7 @@ macro_rules! impl_store {
                 audit: &$crate::audit::AuditEvent,
             ) -> $crate::store::StoreResult<()> {
                 let mut tx = self.begin_write().await?;
-                let done = sqlx::query("UPDATE users SET totp_secret = $2, updated_at = $3 WHERE id = $1")
+                let done = sqlx::query("UPDATE users SET totp_secret = $2, totp_last_step = NULL, updated_at = $3 WHERE id = $1")
                     .bind(user_id)
                     .bind(sealed_secret)
                     .bind(at)

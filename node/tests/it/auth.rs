@@ -567,3 +567,32 @@ async fn expired_tokens_are_refused() {
     assert_eq!(a[0].action, "auth.token_rejected");
     assert!(a[0].detail.contains("expired"));
 }
+
+#[tokio::test]
+async fn a_totp_code_is_accepted_only_once() {
+    let node = TestNode::start().await;
+    let (_, secret) = node.user("admin", "node_admin", None, true).await;
+    let secret = secret.unwrap();
+    let code = totp::code_at(&secret, unix_now()).unwrap();
+    let first = node.client();
+    first.login("admin", PASSWORD, None).await;
+    let ok = first
+        .post_from("/login/totp", "/login/totp", &[("code", &code)])
+        .await;
+    assert_eq!(ok.location.as_deref(), Some("/"));
+    // Someone who saw the code over the user's shoulder cannot reuse it.
+    let second = node.client();
+    second.login("admin", PASSWORD, None).await;
+    let replay = second
+        .post_from("/login/totp", "/login/totp", &[("code", &code)])
+        .await;
+    assert_eq!(replay.status, 401);
+    let entries = node
+        .state
+        .store
+        .audit_entries(&Default::default(), 1, 0)
+        .await
+        .unwrap();
+    assert_eq!(entries[0].action, "auth.totp_failed");
+    assert!(entries[0].detail.contains("replayed_code"));
+}

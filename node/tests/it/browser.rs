@@ -49,6 +49,14 @@ async fn wait_title(
     );
 }
 
+/// Saves what the browser shows (for reviewing the pages, and later the user manual).
+async fn screenshot(c: &fantoccini::Client, name: &str) -> Result<(), fantoccini::error::CmdError> {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    std::fs::create_dir_all(&dir).ok();
+    std::fs::write(dir.join(format!("{name}.png")), c.screenshot().await?).ok();
+    Ok(())
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -118,6 +126,7 @@ async fn admin_logs_in_with_totp_creates_a_user_and_logs_out_in_chromium() {
         };
         c.goto(&format!("{}/login", node.base)).await?;
         assert_eq!(c.title().await?, "Iniciar sesión — Puente");
+        screenshot(&c, "01-login").await?;
         c.find(Locator::Css("input[name=username]"))
             .await?
             .send_keys("admin")
@@ -133,6 +142,7 @@ async fn admin_logs_in_with_totp_creates_a_user_and_logs_out_in_chromium() {
         .click()
         .await?;
         wait_path(&c, "/login/totp").await?;
+        screenshot(&c, "02-totp").await?;
         let code = totp::code_at(&secret, unix_now()).unwrap();
         c.find(Locator::Css("input[name=code]"))
             .await?
@@ -144,9 +154,11 @@ async fn admin_logs_in_with_totp_creates_a_user_and_logs_out_in_chromium() {
             .await?;
         wait_path(&c, "/").await?;
         page_ok(&c.source().await?, "home");
+        screenshot(&c, "03-home").await?;
 
         c.goto(&format!("{}/admin/users", node.base)).await?;
         page_ok(&c.source().await?, "users");
+        screenshot(&c, "04-users").await?;
         c.find(Locator::Css("input[name=username]"))
             .await?
             .send_keys("lucia.gomez")
@@ -172,6 +184,7 @@ async fn admin_logs_in_with_totp_creates_a_user_and_logs_out_in_chromium() {
         wait_title(&c, "Lucía Gómez · Usuario — Puente").await?;
         let src = c.source().await?;
         page_ok(&src, "user created");
+        screenshot(&c, "05-user-created").await?;
         assert!(src.contains("Lucía Gómez"));
         let temp = c
             .find(Locator::Css("main code.secret"))

@@ -87,6 +87,7 @@ async fn every_store_function_behaves_the_same_on_this_backend() {
         created_at: now,
         updated_at: now,
         last_login_at: None,
+        totp_last_step: None,
     };
     s.create_user(&user, &c.event("user.create", Outcome::Success))
         .await
