@@ -4,12 +4,20 @@
 //!
 //! - [`country`]: ISO 3166-1 alpha-3 country codes, parsed once into [`CountryCode`].
 //! - [`org`]: organisation types of the data standard ([`OrgType`]).
+//! - [`case`]: the case record (person, case, trafficking process, consent) and its checks.
+//! - [`derive`]: the coarse codes derived from the fine ones (age bands, Palermo elements,
+//!   flow reach, CTDC flags, GLOTIP categories).
+//! - [`vocab`]: every coded field of the case record, countries, subdivisions, languages and
+//!   industries.
 //!
 //! Later capabilities add the case record, consent scopes and the federation wire types here.
 //! Nothing in this crate may depend on `puente-federation` or `puente-node`.
 
+pub mod case;
 pub mod country;
+pub mod derive;
 pub mod org;
+pub mod vocab;
 
 pub use country::CountryCode;
 pub use org::OrgType;

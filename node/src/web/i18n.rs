@@ -53,19 +53,21 @@ impl Lang {
     }
 }
 
-const CATALOGUES: [(Lang, &str, &str); 4] = [
+const CATALOGUES: [(Lang, &str, &str); 6] = [
     (Lang::Es, "ui", include_str!("../../i18n/es/ui.ftl")),
     (
         Lang::Es,
         "messages",
         include_str!("../../i18n/es/messages.ftl"),
     ),
+    (Lang::Es, "vocab", include_str!("../../i18n/es/vocab.ftl")),
     (Lang::En, "ui", include_str!("../../i18n/en/ui.ftl")),
     (
         Lang::En,
         "messages",
         include_str!("../../i18n/en/messages.ftl"),
     ),
+    (Lang::En, "vocab", include_str!("../../i18n/en/vocab.ftl")),
 ];
 
 /// Both languages' bundles.
@@ -221,6 +223,16 @@ mod tests {
             .filter(|k| !i18n.has(Lang::Es, k) || !i18n.has(Lang::En, k))
             .collect();
         assert!(missing.is_empty(), "missing translations: {missing:?}");
+    }
+
+    #[test]
+    fn every_code_of_the_data_standard_has_a_label_in_both_languages() {
+        let i18n = I18n::load().unwrap();
+        let missing: Vec<_> = puente_common::vocab::codes::all_label_keys()
+            .into_iter()
+            .filter(|k| !i18n.has(Lang::Es, k) || !i18n.has(Lang::En, k))
+            .collect();
+        assert!(missing.is_empty(), "codes without a label: {missing:?}");
     }
 
     fn keys_in(src: &str, opener: &str) -> Vec<String> {
