@@ -17,8 +17,9 @@ use crate::derive;
 use crate::vocab::codes::{
     CaseStatus, ClosureReason, ConsentGivenBy, ConsentScope, ControlMethod, Education,
     ExploitationType, Gender, IntakeChannel, MaritalStatus, Means, MigrantType, MigrationContext,
-    ProtectionStatus, RecruiterRelation, RecruitmentMethod, ReferralFieldGroup, RouteEventKind,
-    SexualExploitationType, StatusDecidedBy, TraffickingAct, TraffickingStatus,
+    PerpetratorRole, PerpetratorSex, ProceedingStage, ProtectionStatus, RecruiterRelation,
+    RecruitmentMethod, ReferralFieldGroup, RouteEventKind, ServiceStatus, ServiceType,
+    SexualExploitationType, StatusDecidedBy, TraffickingAct, TraffickingStatus, Verdict,
 };
 use crate::vocab::{geo, isic, languages};
 use crate::CountryCode;
@@ -180,6 +181,20 @@ pub struct RouteEvent {
     pub date: Option<PartialDate>,
 }
 
+/// Someone who took part in the trafficking, as far as the victim can say. Coded only: no
+/// names (those belong to the prosecution's file, not to a victim-assistance record).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Perpetrator {
+    pub role: PerpetratorRole,
+    #[serde(default)]
+    pub sex: Option<PerpetratorSex>,
+    #[serde(default)]
+    pub approximate_age: Option<u32>,
+    #[serde(default)]
+    pub citizenship: Option<CountryCode>,
+}
+
 /// The trafficking process, coded by the Palermo Protocol, art. 3.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -199,6 +214,7 @@ pub struct TraffickingProcess {
     pub country_of_recruitment: Option<CountryCode>,
     pub country_of_exploitation: Option<CountryCode>,
     pub route: Vec<RouteEvent>,
+    pub perpetrators: Vec<Perpetrator>,
 }
 
 /// A case: one intake of a person by an organisation.
@@ -224,6 +240,50 @@ pub struct CaseRecord {
     /// Free-text account. Sealed at rest.
     #[serde(default)]
     pub narrative: String,
+}
+
+/// An assistance service of the case's support plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceRecord {
+    pub service_type: ServiceType,
+    /// Who provides it (an organisation's name).
+    #[serde(default)]
+    pub provider: String,
+    pub status: ServiceStatus,
+    #[serde(default)]
+    pub start_date: Option<NaiveDate>,
+    #[serde(default)]
+    pub end_date: Option<NaiveDate>,
+    /// Free text. Sealed at rest.
+    #[serde(default)]
+    pub notes: String,
+}
+
+/// A step of the legal proceedings: complaint, investigation, prosecution, trial, verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProceedingRecord {
+    pub stage: ProceedingStage,
+    #[serde(default)]
+    pub date: Option<NaiveDate>,
+    /// The authority (prosecutor's office, court) that holds it.
+    #[serde(default)]
+    pub authority: String,
+    /// The authority's file number.
+    #[serde(default)]
+    pub reference: String,
+    #[serde(default)]
+    pub verdict: Option<Verdict>,
+    #[serde(default)]
+    pub victim_witness: bool,
+    #[serde(default)]
+    pub protection_measures: bool,
+    #[serde(default)]
+    pub reparation_ordered: bool,
+    /// Free text. Sealed at rest.
+    #[serde(default)]
+    pub notes: String,
 }
 
 /// A consent, as given; withdrawal is recorded against it later, never by editing it.
@@ -461,6 +521,47 @@ impl CaseRecord {
     }
 }
 
+impl ServiceRecord {
+    /// Every problem with this service, as of `today`.
+    pub fn check(&self, today: NaiveDate) -> Vec<Issue> {
+        let mut v = Vec::new();
+        text(&mut v, "provider", &self.provider, NAME_MAX);
+        text(&mut v, "notes", &self.notes, TEXT_MAX);
+        not_after(&mut v, "start_date", self.start_date, today);
+        if let (Some(s), Some(e)) = (self.start_date, self.end_date) {
+            if e < s {
+                issue(&mut v, "end_date", "end_before_start");
+            }
+        }
+        if self.status == ServiceStatus::Completed && self.end_date.is_none() {
+            issue(&mut v, "end_date", "required");
+        }
+        v
+    }
+}
+
+impl ProceedingRecord {
+    /// Every problem with this step, as of `today`.
+    pub fn check(&self, today: NaiveDate) -> Vec<Issue> {
+        let mut v = Vec::new();
+        text(&mut v, "authority", &self.authority, NAME_MAX);
+        text(&mut v, "reference", &self.reference, 100);
+        text(&mut v, "notes", &self.notes, TEXT_MAX);
+        not_after(&mut v, "date", self.date, today);
+        let decided = matches!(
+            self.stage,
+            ProceedingStage::Verdict | ProceedingStage::Appeal
+        );
+        if self.verdict.is_some() && !decided {
+            issue(&mut v, "verdict", "only_for_verdict");
+        }
+        if self.stage == ProceedingStage::Verdict && self.verdict.is_none() {
+            issue(&mut v, "verdict", "required");
+        }
+        v
+    }
+}
+
 impl ConsentRecord {
     /// Every problem with this consent, given the person's age when it was given (if known),
     /// as of `today`.
@@ -504,6 +605,27 @@ impl ConsentRecord {
     pub fn in_force_on(&self, date: NaiveDate) -> bool {
         self.given_on <= date && self.expires_on.is_none_or(|e| date < e)
     }
+}
+
+/// The blind-index tokens of a person's names: each word, accent- and case-folded, of at
+/// least two characters (`"María José  Pérez-López"` → `maria`, `jose`, `perez`, `lopez`).
+pub fn name_tokens(names: &str) -> BTreeSet<String> {
+    names
+        .split(|c: char| c.is_whitespace() || matches!(c, '-' | ',' | '.' | '\'' | '’'))
+        .map(geo::fold)
+        .filter(|t| t.chars().count() >= 2)
+        .collect()
+}
+
+/// The blind-index token of a document number: letters and digits only, upper-case
+/// (`"1234 56789-0101"` and `"1234567890101"` match).
+pub fn document_token(number: &str) -> Option<String> {
+    let t: String = number
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    (t.len() >= 3).then_some(t)
 }
 
 #[cfg(test)]
@@ -677,6 +799,56 @@ mod tests {
         assert_eq!(
             codes(&s.check(None, d(TODAY))),
             vec![("scope".to_owned(), "referral_fields_on_other_scope")]
+        );
+    }
+
+    #[test]
+    fn name_and_document_tokens_normalise() {
+        let t = name_tokens("María José  Pérez-López O'Neill");
+        assert_eq!(
+            t,
+            ["jose", "lopez", "maria", "neill", "perez"]
+                .into_iter()
+                .map(String::from)
+                .collect()
+        );
+        assert_eq!(name_tokens("MARIA"), name_tokens("maría"));
+        assert_eq!(
+            document_token("1234 56789-0101"),
+            Some("1234567890101".into())
+        );
+        assert_eq!(document_token("ab-c"), Some("ABC".into()));
+        assert_eq!(document_token("1-"), None);
+    }
+
+    #[test]
+    fn services_and_proceedings_are_checked() {
+        let s = ServiceRecord {
+            service_type: ServiceType::Shelter,
+            provider: "Casa".into(),
+            status: ServiceStatus::Completed,
+            start_date: Some(d("2026-05-01")),
+            end_date: Some(d("2026-04-01")),
+            notes: String::new(),
+        };
+        assert_eq!(
+            codes(&s.check(d(TODAY))),
+            vec![("end_date".to_owned(), "end_before_start")]
+        );
+        let p = ProceedingRecord {
+            stage: ProceedingStage::Complaint,
+            date: Some(d("2026-05-01")),
+            authority: "MP".into(),
+            reference: String::new(),
+            verdict: Some(Verdict::Conviction),
+            victim_witness: false,
+            protection_measures: false,
+            reparation_ordered: false,
+            notes: String::new(),
+        };
+        assert_eq!(
+            codes(&p.check(d(TODAY))),
+            vec![("verdict".to_owned(), "only_for_verdict")]
         );
     }
 
