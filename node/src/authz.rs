@@ -99,10 +99,27 @@ pub enum Action {
     RevokeAnyToken,
     ViewAudit,
     ViewRoles,
+    /// Read the organisation's cases, identifying fields included.
+    ViewCases,
+    /// Register and change the organisation's cases.
+    EditCases,
+    /// Give a case to another caseworker of the organisation.
+    ReassignCases,
+    /// Register or keep a case without the consent it needs, with a written reason.
+    OverrideConsent,
+    /// Export the organisation's cases (HTCDS with identity, CTDC without).
+    ExportCases,
+    /// Import cases from HTCDS or CTDC files.
+    ImportCases,
+    /// See the node's case index without identifying fields.
+    ViewCaseIndex,
+    /// Open one case's identifying fields, with a written reason (audited, shown to
+    /// national administrators).
+    BreakGlass,
 }
 
 impl Action {
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 19] = [
         Action::ViewHome,
         Action::ManageOwnAccount,
         Action::ManageOwnTokens,
@@ -114,6 +131,14 @@ impl Action {
         Action::RevokeAnyToken,
         Action::ViewAudit,
         Action::ViewRoles,
+        Action::ViewCases,
+        Action::EditCases,
+        Action::ReassignCases,
+        Action::OverrideConsent,
+        Action::ExportCases,
+        Action::ImportCases,
+        Action::ViewCaseIndex,
+        Action::BreakGlass,
     ];
 
     pub fn code(self) -> &'static str {
@@ -129,6 +154,14 @@ impl Action {
             Action::RevokeAnyToken => "revoke_any_token",
             Action::ViewAudit => "view_audit",
             Action::ViewRoles => "view_roles",
+            Action::ViewCases => "view_cases",
+            Action::EditCases => "edit_cases",
+            Action::ReassignCases => "reassign_cases",
+            Action::OverrideConsent => "override_consent",
+            Action::ExportCases => "export_cases",
+            Action::ImportCases => "import_cases",
+            Action::ViewCaseIndex => "view_case_index",
+            Action::BreakGlass => "break_glass",
         }
     }
 }
@@ -144,6 +177,9 @@ pub fn role_allows(role: Role, action: Action) -> bool {
             matches!(role, NodeAdmin | OrgAdmin)
         }
         ViewAudit => matches!(role, NodeAdmin | Auditor),
+        ViewCases | EditCases => matches!(role, OrgAdmin | Caseworker),
+        ReassignCases | OverrideConsent | ExportCases | ImportCases => role == OrgAdmin,
+        ViewCaseIndex | BreakGlass => role == NodeAdmin,
     }
 }
 

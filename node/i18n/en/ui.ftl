@@ -104,6 +104,14 @@ action-assign_node_roles = Assign national administrator roles
 action-revoke_any_token = Revoke any API token
 action-view_audit = View the audit log
 action-view_roles = View roles and permissions
+action-view_cases = View their organisation's cases
+action-edit_cases = Register and update cases
+action-reassign_cases = Reassign cases within the organisation
+action-override_consent = Register without consent, with a written reason
+action-export_cases = Export cases
+action-import_cases = Import cases
+action-view_case_index = View the node's case index, without identity
+action-break_glass = Open a case's identity with a written reason (emergency access)
 
 ## Audit outcomes
 

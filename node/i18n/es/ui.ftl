@@ -104,6 +104,14 @@ action-assign_node_roles = Asignar roles de administración nacional
 action-revoke_any_token = Revocar cualquier token de API
 action-view_audit = Consultar el registro de auditoría
 action-view_roles = Ver roles y permisos
+action-view_cases = Ver los casos de su organización
+action-edit_cases = Registrar y actualizar casos
+action-reassign_cases = Reasignar casos dentro de la organización
+action-override_consent = Registrar sin consentimiento, con motivo escrito
+action-export_cases = Exportar casos
+action-import_cases = Importar casos
+action-view_case_index = Ver el índice nacional de casos, sin datos de identidad
+action-break_glass = Abrir la identidad de un caso con motivo escrito (acceso de emergencia)
 
 ## Resultados de auditoría
 

@@ -7,6 +7,8 @@
 //! writes it in the same transaction, so a change and its audit entry exist together or not at
 //! all. The conformance suite (`tests/it/store.rs`) runs every function against both backends.
 
+pub mod cases;
+mod cases_sql;
 mod postgres;
 mod sql;
 mod sqlite;
@@ -208,7 +210,7 @@ pub enum TokenScope {
 }
 
 #[async_trait]
-pub trait Store: Send + Sync + std::fmt::Debug {
+pub trait Store: cases::CaseStore + Send + Sync + std::fmt::Debug {
     // --- operations
     /// Applies the embedded migrations.
     async fn migrate(&self) -> StoreResult<()>;
