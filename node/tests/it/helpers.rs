@@ -293,3 +293,35 @@ async fn page(r: reqwest::Response) -> Page {
         body: r.text().await.unwrap(),
     }
 }
+
+/// Every row of every table of the node's database, as text (for plaintext checks): the raw
+/// SQLite file with its WAL, or each PostgreSQL table's rows as JSON.
+pub async fn dump_database(node: &TestNode) -> String {
+    use sqlx::Row;
+    if node.db_url.starts_with("sqlite:") {
+        let path = node.db_url.trim_start_matches("sqlite://");
+        let mut out = String::new();
+        for suffix in ["", "-wal"] {
+            if let Ok(bytes) = std::fs::read(format!("{path}{suffix}")) {
+                out.push_str(&String::from_utf8_lossy(&bytes));
+            }
+        }
+        out
+    } else {
+        let pool = sqlx::PgPool::connect(&node.db_url).await.unwrap();
+        let tables: Vec<String> = sqlx::query_scalar("SELECT tablename::text FROM pg_tables WHERE schemaname = 'public'")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        let mut out = String::new();
+        for t in tables {
+            let rows = sqlx::query(&format!("SELECT row_to_json(t)::text AS j FROM \"{t}\" t")).fetch_all(&pool).await.unwrap();
+            for r in rows {
+                out.push_str(&r.get::<String, _>("j"));
+                out.push('\n');
+            }
+        }
+        pool.close().await;
+        out
+    }
+}
