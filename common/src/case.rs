@@ -119,9 +119,32 @@ impl<'de> Deserialize<'de> for PartialDate {
     }
 }
 
+/// OpenAPI: `YYYY`, `YYYY-MM` or `YYYY-MM-DD` (the form it is always written in).
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for PartialDate {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some(
+                "A date that may lack its day or month: `YYYY`, `YYYY-MM` or `YYYY-MM-DD` (years 1900-2200).",
+            ))
+            .pattern(Some("^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"))
+            .examples(["2024-05"])
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for PartialDate {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("PartialDate")
+    }
+}
+
 /// An identity document. Sealed at rest; searchable only through a blind index of its number.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IdDocument {
     /// Free text: `DPI`, `pasaporte`, `DUI`, `CURP` …
     pub kind: String,
@@ -132,6 +155,7 @@ pub struct IdDocument {
 /// A way to reach the person. Sealed at rest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Contact {
     /// `phone`, `email`, `whatsapp`, `other`.
     pub kind: String,
@@ -143,6 +167,7 @@ pub struct Contact {
 /// `CONTACT` group.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Identity {
     pub given_names: String,
     pub family_names: String,
@@ -155,6 +180,7 @@ pub struct Identity {
 /// The person: identity plus the coded facts about them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PersonRecord {
     pub identity: Identity,
     pub gender: Option<Gender>,
@@ -173,6 +199,7 @@ pub struct PersonRecord {
 /// A step of the route: where and when the person was recruited, moved or exploited.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RouteEvent {
     pub kind: RouteEventKind,
     pub country: CountryCode,
@@ -185,6 +212,7 @@ pub struct RouteEvent {
 /// names (those belong to the prosecution's file, not to a victim-assistance record).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Perpetrator {
     pub role: PerpetratorRole,
     #[serde(default)]
@@ -198,6 +226,7 @@ pub struct Perpetrator {
 /// The trafficking process, coded by the Palermo Protocol, art. 3.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TraffickingProcess {
     pub acts: BTreeSet<TraffickingAct>,
     pub means: BTreeSet<Means>,
@@ -220,6 +249,7 @@ pub struct TraffickingProcess {
 /// A case: one intake of a person by an organisation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CaseRecord {
     pub intake_channel: IntakeChannel,
     pub registration_date: NaiveDate,
@@ -245,6 +275,7 @@ pub struct CaseRecord {
 /// An assistance service of the case's support plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ServiceRecord {
     pub service_type: ServiceType,
     /// Who provides it (an organisation's name).
@@ -263,6 +294,7 @@ pub struct ServiceRecord {
 /// A step of the legal proceedings: complaint, investigation, prosecution, trial, verdict.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProceedingRecord {
     pub stage: ProceedingStage,
     #[serde(default)]
@@ -289,6 +321,7 @@ pub struct ProceedingRecord {
 /// A consent, as given; withdrawal is recorded against it later, never by editing it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConsentRecord {
     pub scope: ConsentScope,
     pub given_by: ConsentGivenBy,
@@ -340,16 +373,14 @@ fn not_after(issues: &mut Vec<Issue>, field: &str, d: Option<NaiveDate>, today: 
 }
 
 impl PersonRecord {
-    /// Every problem with this person, as of `today`.
+    /// Every problem with this person, as of `today`. A person may be registered without a
+    /// name (an anonymous hotline call, a statistical import): nothing identifying is required.
     pub fn check(&self, today: NaiveDate) -> Vec<Issue> {
         let mut v = Vec::new();
         let id = &self.identity;
         text(&mut v, "identity.given_names", &id.given_names, NAME_MAX);
         text(&mut v, "identity.family_names", &id.family_names, NAME_MAX);
         text(&mut v, "identity.address", &id.address, 1000);
-        if id.given_names.trim().is_empty() && id.family_names.trim().is_empty() {
-            issue(&mut v, "identity.given_names", "required");
-        }
         not_after(&mut v, "identity.birth_date", id.birth_date, today);
         if id
             .birth_date
@@ -740,13 +771,16 @@ mod tests {
     }
 
     #[test]
-    fn a_person_needs_a_name_and_a_plausible_birth_date() {
+    fn a_person_needs_a_plausible_birth_date_and_known_codes() {
         let mut p = PersonRecord::default();
+        assert!(
+            p.check(d(TODAY)).is_empty(),
+            "an anonymous person is allowed"
+        );
         p.identity.birth_date = Some(d("2030-01-01"));
         p.languages.push("xx".into());
         p.citizenship.insert("ZZZ".parse().unwrap());
         let got = codes(&p.check(d(TODAY)));
-        assert!(has(&got, "identity.given_names", "required"));
         assert!(has(&got, "identity.birth_date", "in_future"));
         assert!(has(&got, "languages", "unknown_language"));
         assert!(has(&got, "citizenship", "unknown_country"));

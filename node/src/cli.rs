@@ -58,6 +58,48 @@ enum Command {
     /// Check or seal the audit trail.
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// Import cases from a file: HTCDS CSV, IOM's HTCDS Excel templates, or CTDC CSV. A file
+    /// with problems imports nothing (each problem is listed by line and column) unless
+    /// --skip-bad-rows is given.
+    Import(ImportArgs),
+    /// Export an organisation's cases as HTCDS CSV (with identity) or CTDC CSV (without).
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+struct ImportArgs {
+    /// The file to import (.csv or .xlsx).
+    file: PathBuf,
+    /// The coordinator (org_admin) in whose name the cases are registered; they go to that
+    /// person's organisation.
+    #[arg(long = "as")]
+    as_user: String,
+    /// htcds-csv, htcds-xlsx or ctdc-csv (default: from the file name).
+    #[arg(long)]
+    format: Option<String>,
+    /// Check the whole file and report, importing nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Import the good rows and list the bad ones, instead of importing nothing.
+    #[arg(long)]
+    skip_bad_rows: bool,
+    /// For rows without a recorded consent: the reference of the legal basis under which the
+    /// organisation holds these records (recorded as a LEGAL_BASIS case-management consent).
+    #[arg(long)]
+    legal_basis: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct ExportArgs {
+    /// The coordinator (org_admin) whose organisation's cases are exported.
+    #[arg(long = "as")]
+    as_user: String,
+    /// htcds (identity included) or ctdc (27 CTDC columns, no identity).
+    #[arg(long, default_value = "ctdc")]
+    format: String,
+    /// Write here instead of standard output.
+    #[arg(long)]
+    output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -546,6 +588,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Import(a) => {
+            init_logging(None, "warn");
+            run_import(&cli.config, a).await
+        }
+        Command::Export(a) => {
+            init_logging(None, "warn");
+            run_export(&cli.config, a).await
+        }
         Command::Audit(cmd) => {
             init_logging(None, "warn");
             let (config, store) = open(&cli.config).await?;
@@ -579,6 +629,157 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
     }
+}
+
+/// A node state for commands that act through the service layer, and the acting user's
+/// actor and audit context (`<username> (cli:<os user>)`).
+async fn act_as(
+    config_path: &Path,
+    username: &str,
+) -> anyhow::Result<(crate::app::AppState, crate::authz::Actor, AuditCtx)> {
+    let (config, store) = open(config_path).await?;
+    let (data_key, identity) = crate::init::load_keys(&config)?;
+    let user = store
+        .user_by_username(&crate::auth::routes::normalise_username(username))
+        .await
+        .map_err(|_| anyhow::anyhow!("no user {username:?}"))?;
+    if user.disabled {
+        anyhow::bail!("user {username:?} is disabled");
+    }
+    let state = Node::new(config, store, Arc::new(SystemClock), data_key, identity)?;
+    let os = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    let actor = crate::authz::Actor {
+        user_id: user.id,
+        username: user.username.clone(),
+        role: user.role,
+        org_id: user.org_id,
+    };
+    let audit = AuditCtx {
+        at: state.clock.now(),
+        actor_id: Some(user.id),
+        actor: format!("{} (cli:{os})", user.username),
+        org_id: user.org_id,
+        ip: None,
+        request_id: None,
+    };
+    Ok((state, actor, audit))
+}
+
+async fn run_import(config_path: &Path, a: ImportArgs) -> anyhow::Result<ExitCode> {
+    use crate::cases::transfer::{self, ImportFormat, ImportOptions};
+    let format = match &a.format {
+        Some(f) => ImportFormat::parse(f).ok_or_else(|| {
+            anyhow::anyhow!("unknown format {f:?}: htcds-csv, htcds-xlsx or ctdc-csv")
+        })?,
+        None => ImportFormat::guess(&a.file.to_string_lossy()).ok_or_else(|| {
+            anyhow::anyhow!("cannot tell the format from the file name; give --format")
+        })?,
+    };
+    let bytes =
+        std::fs::read(&a.file).with_context(|| format!("cannot read {}", a.file.display()))?;
+    let (state, actor, audit) = act_as(config_path, &a.as_user).await?;
+    let parsed = format
+        .read(&bytes, state.clock.now().date_naive())
+        .map_err(|e| anyhow::anyhow!("{}: {e}", a.file.display()))?;
+    let total = parsed.rows.len() as u64;
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} rows ({per_sec})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_message(if a.dry_run { "checking" } else { "importing" });
+    let opts = ImportOptions {
+        dry_run: a.dry_run,
+        skip_bad_rows: a.skip_bad_rows,
+        legal_basis_ref: a.legal_basis.clone(),
+    };
+    let who = crate::cases::Who {
+        actor: &actor,
+        audit: &audit,
+    };
+    let started = std::time::Instant::now();
+    let report = transfer::import(&state, who, parsed, &opts, &|n| bar.set_position(n as u64))
+        .await
+        .map_err(explain)?;
+    bar.finish_and_clear();
+    state.store.close().await;
+    for p in &report.problems {
+        let value = p
+            .value
+            .as_deref()
+            .map(|v| format!(" ({v:?})"))
+            .unwrap_or_default();
+        println!("line {}: {}: {}{value}", p.line, p.column, p.code);
+    }
+    let secs = started.elapsed().as_secs_f64();
+    if report.dry_run {
+        println!(
+            "Dry run: {} rows read, {} with problems; nothing was imported.",
+            report.rows_read,
+            report.skipped_lines.len()
+        );
+    } else if report.imported == 0 && !report.problems.is_empty() {
+        println!(
+            "Nothing imported: {} rows read, {} with problems (fix them, or use --skip-bad-rows).",
+            report.rows_read,
+            report.skipped_lines.len()
+        );
+        return Ok(ExitCode::from(2));
+    } else {
+        println!(
+            "Imported {} of {} rows in {secs:.1} s{}.",
+            report.imported,
+            report.rows_read,
+            if report.skipped_lines.is_empty() {
+                String::new()
+            } else {
+                format!("; skipped lines {:?}", report.skipped_lines)
+            }
+        );
+        if let (Some(first), Some(last)) = (report.numbers.first(), report.numbers.last()) {
+            println!("Case numbers {first} … {last}.");
+        }
+    }
+    Ok(if report.problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
+}
+
+async fn run_export(config_path: &Path, a: ExportArgs) -> anyhow::Result<ExitCode> {
+    use crate::cases::transfer::{self, ExportFormat};
+    let format = ExportFormat::parse(&a.format)
+        .ok_or_else(|| anyhow::anyhow!("unknown format {:?}: htcds or ctdc", a.format))?;
+    let (state, actor, audit) = act_as(config_path, &a.as_user).await?;
+    let who = crate::cases::Who {
+        actor: &actor,
+        audit: &audit,
+    };
+    let n = match &a.output {
+        Some(path) => {
+            let mut opts = std::fs::OpenOptions::new();
+            opts.write(true).create_new(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                opts.mode(0o600);
+            }
+            let f = opts.open(path).with_context(|| {
+                format!("cannot create {} (it must not exist yet)", path.display())
+            })?;
+            transfer::export(&state, who, format, std::io::BufWriter::new(f))
+                .await
+                .map_err(explain)?
+        }
+        None => transfer::export(&state, who, format, std::io::stdout().lock())
+            .await
+            .map_err(explain)?,
+    };
+    state.store.close().await;
+    eprintln!("Exported {n} cases ({}).", format.code());
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Runs a node from its configuration until SIGTERM.

@@ -13,7 +13,9 @@
 //!
 //! Reads are audited too (`case.read`, `case.list`, `person.search`).
 
+pub mod api;
 pub mod seal;
+pub mod transfer;
 
 use std::collections::BTreeSet;
 

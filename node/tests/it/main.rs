@@ -12,3 +12,4 @@ mod cli;
 mod helpers;
 mod matrix;
 mod store;
+mod transfer;
