@@ -55,6 +55,28 @@ impl fmt::Display for CountryCode {
     }
 }
 
+/// OpenAPI: three capital letters.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for CountryCode {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some(
+                "ISO 3166-1 alpha-3 country code (or `REG`, the regional hub).",
+            ))
+            .pattern(Some("^[A-Z]{3}$"))
+            .examples(["GTM"])
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for CountryCode {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("CountryCode")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

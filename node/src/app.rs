@@ -54,6 +54,8 @@ impl Node {
         let per_minute =
             std::num::NonZeroU32::new(config.security.login_attempts_per_minute.max(1))
                 .unwrap_or(std::num::NonZeroU32::MIN);
+        // Follow the key file, so a rotation (by the CLI or another replica) is picked up live.
+        data_key.watch(&config.keys.data_key, clock.clone());
         Ok(Arc::new(Node {
             csrf_key: *data_key.derive("csrf"),
             config: Arc::new(config),
@@ -105,6 +107,16 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/users", "view_users"),
 ];
 
+/// Every route of the node: [`ROUTES`] and those of the case registry's pages and API.
+pub fn all_routes() -> Vec<(&'static str, &'static str, &'static str)> {
+    ROUTES
+        .iter()
+        .chain(crate::cases::pages::ROUTES)
+        .chain(crate::cases::api::ROUTES)
+        .copied()
+        .collect()
+}
+
 async fn home(State(st): State<AppState>, s: SignedIn) -> Response {
     st.web.render(&s.ctx, "home.html", serde_json::json!({}))
 }
@@ -152,6 +164,7 @@ pub fn router(st: AppState) -> Router {
         .route("/tokens", get(tokens::list).post(tokens::create_form))
         .route("/tokens/{id}/revoke", post(tokens::revoke_form))
         .route("/audit", get(crate::audit::routes::page))
+        .merge(crate::cases::pages::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             st.clone(),
@@ -161,6 +174,7 @@ pub fn router(st: AppState) -> Router {
         .route("/me", get(api::me))
         .route("/orgs", get(api::orgs).post(api::create_org))
         .route("/users", get(api::users))
+        .merge(crate::cases::api::routes())
         .fallback(not_found);
     let request_id = HeaderName::from_static("x-request-id");
     let mut app = Router::new()

@@ -64,6 +64,54 @@ enum Command {
     Import(ImportArgs),
     /// Export an organisation's cases as HTCDS CSV (with identity) or CTDC CSV (without).
     Export(ExportArgs),
+    /// Measure the node's speed on a fresh database (loopback only) and print the figures.
+    #[command(subcommand)]
+    Bench(BenchCmd),
+    /// Manage the node's keys.
+    #[command(subcommand)]
+    Keys(KeysCmd),
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCmd {
+    /// Add a new data key and re-encrypt every sealed value with it, batch by batch, while
+    /// the node keeps running. Old keys stay in the key file (backups need them).
+    RotateDataKey {
+        /// Do not add a key: only finish re-encrypting under the current one (after an
+        /// interrupted rotation).
+        #[arg(long)]
+        no_new_key: bool,
+        /// Seconds to wait after adding the key, so that running replicas pick it up.
+        #[arg(long, default_value_t = 10)]
+        grace: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCmd {
+    /// The case registry: API registrations vs raw inserts, case-list latency, import rate,
+    /// peak memory.
+    Registry {
+        /// A PostgreSQL server URL (a fresh database is made there and dropped after);
+        /// default: a fresh SQLite file.
+        #[arg(long)]
+        database_url: Option<String>,
+        /// Cases registered through the API (and as raw inserts).
+        #[arg(long, default_value_t = 2000)]
+        api_cases: usize,
+        /// Concurrent API clients.
+        #[arg(long, default_value_t = 8)]
+        clients: usize,
+        /// Cases stored before timing the case list.
+        #[arg(long, default_value_t = 100_000)]
+        list_cases: usize,
+        /// Requests timed for each list latency.
+        #[arg(long, default_value_t = 200)]
+        list_requests: usize,
+        /// Rows of the HTCDS CSV imported.
+        #[arg(long, default_value_t = 100_000)]
+        import_rows: usize,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -595,6 +643,62 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export(a) => {
             init_logging(None, "warn");
             run_export(&cli.config, a).await
+        }
+        Command::Bench(BenchCmd::Registry {
+            database_url,
+            api_cases,
+            clients,
+            list_cases,
+            list_requests,
+            import_rows,
+        }) => {
+            init_logging(None, "error");
+            crate::bench::registry(crate::bench::BenchOptions {
+                database_url,
+                api_cases,
+                clients,
+                list_cases,
+                list_requests,
+                import_rows,
+            })
+            .await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Keys(KeysCmd::RotateDataKey { no_new_key, grace }) => {
+            init_logging(None, "warn");
+            let (config, store) = open(&cli.config).await?;
+            let who = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+            let mut opts = crate::keys::RotateOptions::new(format!("cli:{who}"));
+            opts.add_key = !no_new_key;
+            opts.grace = std::time::Duration::from_secs(grace);
+            let report = crate::keys::rotate(&config, &store, &clock, &opts).await?;
+            store.close().await;
+            println!(
+                "Current data key {} ({}). Re-encrypted {} values in {} passes.",
+                report.key_id,
+                if report.key_added { "new" } else { "unchanged" },
+                report.resealed(),
+                report.passes
+            );
+            for (column, c) in &report.columns {
+                if c.resealed + c.relabelled + c.conflicts + c.unreadable > 0 {
+                    println!(
+                        "  {column:<24} re-encrypted {:>7}  relabelled {:>5}  unreadable {:>3}",
+                        c.resealed, c.relabelled, c.unreadable
+                    );
+                }
+            }
+            if report.complete() {
+                Ok(ExitCode::SUCCESS)
+            } else {
+                eprintln!(
+                    "Not finished: {} values still on an old key, {} unreadable ({}). Run again with --no-new-key.",
+                    report.remaining,
+                    report.unreadable.len(),
+                    report.unreadable.join(", ")
+                );
+                Ok(ExitCode::from(2))
+            }
         }
         Command::Audit(cmd) => {
             init_logging(None, "warn");

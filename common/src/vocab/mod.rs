@@ -105,6 +105,29 @@ macro_rules! coded {
                 s.parse().map_err(serde::de::Error::custom)
             }
         }
+
+        /// OpenAPI: a string whose `enum` is every code, in form order (from `ALL`).
+        #[cfg(feature = "openapi")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .description(Some(concat!("A code of `", $field, "`.")))
+                    .enum_values(Some(
+                        <Self as $crate::vocab::Coded>::ALL
+                            .iter()
+                            .map(|v| $crate::vocab::Coded::code(*v)),
+                    ))
+                    .into()
+            }
+        }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $name {
+            fn name() -> std::borrow::Cow<'static, str> {
+                std::borrow::Cow::Borrowed(stringify!($name))
+            }
+        }
     };
 }
 

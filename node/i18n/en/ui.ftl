@@ -138,6 +138,7 @@ home-greeting = Hello, { $name }.
 home-role = Role: { $role }.
 home-role-org = Role: { $role }, at { $org }.
 home-shortcuts = Shortcuts
+home-cases-desc = Register cases, find a person, follow assistance and legal proceedings.
 home-orgs-desc = Organisations registered in the country and their status.
 home-users-desc = User accounts, roles and access.
 home-roles-desc = What each role can do.

@@ -138,6 +138,7 @@ home-greeting = Hola, { $name }.
 home-role = Rol: { $role }.
 home-role-org = Rol: { $role }, en { $org }.
 home-shortcuts = Accesos directos
+home-cases-desc = Registrar casos, buscar a una persona, seguir la asistencia y los procesos judiciales.
 home-orgs-desc = Organizaciones registradas en el país y su estado.
 home-users-desc = Cuentas de usuario, roles y accesos.
 home-roles-desc = Qué puede hacer cada rol.

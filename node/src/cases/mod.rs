@@ -14,6 +14,7 @@
 //! Reads are audited too (`case.read`, `case.list`, `person.search`).
 
 pub mod api;
+pub mod pages;
 pub mod seal;
 pub mod transfer;
 
@@ -312,7 +313,7 @@ pub async fn prepare(st: &AppState, who: Who<'_>, input: NewCase) -> AppResult<R
             org_id,
             identity: s.seal_identity(person_id, &person.identity),
             profile: seal::profile_json(&person),
-            key_id: seal::KEY_ID.into(),
+            key_id: s.key_id(),
             created_by: Some(who.actor.user_id),
             created_at: now,
             updated_at: now,
@@ -338,7 +339,7 @@ pub async fn prepare(st: &AppState, who: Who<'_>, input: NewCase) -> AppResult<R
         exploitation: exploitation_column(&input.case),
         narrative: s.seal_text("cases", case_id, "narrative", &input.case.narrative),
         record: seal::record_json(&input.case),
-        key_id: seal::KEY_ID.into(),
+        key_id: s.key_id(),
         version: 1,
         created_by: Some(who.actor.user_id),
         created_at: now,
@@ -357,7 +358,7 @@ pub async fn prepare(st: &AppState, who: Who<'_>, input: NewCase) -> AppResult<R
         author_id: Some(who.actor.user_id),
         kind: "case.registered".into(),
         body: None,
-        key_id: seal::KEY_ID.into(),
+        key_id: s.key_id(),
     }];
     if let (false, Some(reason)) = (has_case_consent, override_reason) {
         timeline.push(TimelineRow {
@@ -367,7 +368,7 @@ pub async fn prepare(st: &AppState, who: Who<'_>, input: NewCase) -> AppResult<R
             author_id: Some(who.actor.user_id),
             kind: "consent.override".into(),
             body: s.seal_text("timeline", case_id, "body", reason),
-            key_id: seal::KEY_ID.into(),
+            key_id: s.key_id(),
         });
     }
     let audit = who
@@ -950,7 +951,7 @@ async fn add_timeline(
         author_id: Some(who.actor.user_id),
         kind: kind.to_owned(),
         body: s.seal_text("timeline", case_id, "body", body),
-        key_id: seal::KEY_ID.into(),
+        key_id: s.key_id(),
     };
     let ev = who
         .audit
@@ -1130,7 +1131,7 @@ pub async fn save_entry<T: Entry>(
         case_id,
         record: serde_json::to_string(&record.without_notes()).map_err(AppError::internal)?,
         notes: s.seal_text(T::KIND.table(), id, "notes", record.notes()),
-        key_id: seal::KEY_ID.into(),
+        key_id: s.key_id(),
         created_at: now,
         updated_at: now,
     };
@@ -1180,7 +1181,7 @@ pub async fn save_draft(
         user_id: who.actor.user_id,
         kind: kind.to_owned(),
         form: s.seal_json("drafts", who.actor.user_id, kind, form),
-        key_id: seal::KEY_ID.into(),
+        key_id: s.key_id(),
         updated_at: who.audit.at,
     };
     st.store.save_draft(&d).await?;

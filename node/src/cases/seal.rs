@@ -3,9 +3,10 @@
 //! Identifying fields are sealed with the node data key (XChaCha20-Poly1305) bound to table,
 //! row and field, so a sealed value copied elsewhere does not open. The coded facts are stored
 //! as plain JSON with the identifying parts emptied, so statistics and filters never need the
-//! key. Blind-index tokens are HMAC-SHA-256 under a key derived from the data key, over the
-//! organisation, the kind (`name`, `document`) and the normalised token: equal names match
-//! within an organisation and nowhere else.
+//! key. Blind-index tokens are HMAC-SHA-256 under a key derived from the data key (from its first
+//! key, so that rotating the data key leaves the index valid), over the organisation, the kind
+//! (`name`, `document`) and the normalised token: equal names match within an organisation and
+//! nowhere else.
 
 use puente_common::case::{CaseRecord, ConsentRecord, Identity, PersonRecord};
 use serde::de::DeserializeOwned;
@@ -19,8 +20,13 @@ use crate::crypto::{hmac_hex, FieldRef};
 use crate::error::{AppError, AppResult};
 use crate::store::cases::{CaseRow, ConsentRow, EntryKind, EntryRow, PersonRow};
 
-/// The id of the data key that seals new values. Key rotation adds further ids.
-pub const KEY_ID: &str = "k1";
+/// The id of the first data key, and of values sealed before key rotation existed.
+///
+/// Not the key that seals new values once the data key has been rotated: a row's `key_id` should
+/// be [`Sealer::key_id`] (the keyring's current id). Sealed values name their key themselves
+/// (`k2:…`), so a stale `key_id` column never stops a value from opening, and
+/// `puente keys rotate-data-key` corrects the column wherever it differs from the value.
+pub const KEY_ID: &str = crate::crypto::LEGACY_KEY_ID;
 
 /// Seals and opens with the node's data key.
 pub struct Sealer<'a> {
@@ -34,6 +40,11 @@ impl<'a> Sealer<'a> {
             st,
             blind_key: st.data_key.derive("blind-index"),
         }
+    }
+
+    /// The id of the key that seals new values: the `key_id` of rows written now.
+    pub fn key_id(&self) -> String {
+        self.st.data_key.current_id()
     }
 
     /// The blind-index token of `value` (already normalised) of `kind` in `org`.
@@ -152,7 +163,7 @@ impl<'a> Sealer<'a> {
             expires_on: c.expires_on,
             record: serde_json::to_string(&coded).unwrap_or_default(),
             guardian_name: self.seal_text("consents", id, "guardian_name", &c.guardian_name),
-            key_id: KEY_ID.into(),
+            key_id: self.key_id(),
             recorded_by: Some(by),
             recorded_at: at,
             withdrawn_on: None,

@@ -9,6 +9,7 @@
 
 pub mod cases;
 mod cases_sql;
+pub mod keys_sql;
 mod postgres;
 mod sql;
 mod sqlite;
@@ -210,7 +211,7 @@ pub enum TokenScope {
 }
 
 #[async_trait]
-pub trait Store: cases::CaseStore + Send + Sync + std::fmt::Debug {
+pub trait Store: cases::CaseStore + keys_sql::KeyStore + Send + Sync + std::fmt::Debug {
     // --- operations
     /// Applies the embedded migrations.
     async fn migrate(&self) -> StoreResult<()>;

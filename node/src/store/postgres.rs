@@ -67,3 +67,4 @@ impl PgStore {
 
 impl_store!(PgStore, Postgres, MIGRATOR);
 impl_case_store!(PgStore, Postgres);
+super::keys_sql::impl_key_store!(PgStore, Postgres, postgres);

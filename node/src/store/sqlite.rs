@@ -59,3 +59,4 @@ impl SqliteStore {
 
 impl_store!(SqliteStore, Sqlite, MIGRATOR);
 impl_case_store!(SqliteStore, Sqlite);
+super::keys_sql::impl_key_store!(SqliteStore, Sqlite, sqlite);

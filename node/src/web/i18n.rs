@@ -53,7 +53,7 @@ impl Lang {
     }
 }
 
-const CATALOGUES: [(Lang, &str, &str); 6] = [
+const CATALOGUES: [(Lang, &str, &str); 8] = [
     (Lang::Es, "ui", include_str!("../../i18n/es/ui.ftl")),
     (
         Lang::Es,
@@ -61,6 +61,7 @@ const CATALOGUES: [(Lang, &str, &str); 6] = [
         include_str!("../../i18n/es/messages.ftl"),
     ),
     (Lang::Es, "vocab", include_str!("../../i18n/es/vocab.ftl")),
+    (Lang::Es, "cases", include_str!("../../i18n/es/cases.ftl")),
     (Lang::En, "ui", include_str!("../../i18n/en/ui.ftl")),
     (
         Lang::En,
@@ -68,6 +69,7 @@ const CATALOGUES: [(Lang, &str, &str); 6] = [
         include_str!("../../i18n/en/messages.ftl"),
     ),
     (Lang::En, "vocab", include_str!("../../i18n/en/vocab.ftl")),
+    (Lang::En, "cases", include_str!("../../i18n/en/cases.ftl")),
 ];
 
 /// Both languages' bundles.

@@ -36,7 +36,7 @@ pub const PRE_COOKIE: &str = "puente_pre";
 pub const LANG_COOKIE: &str = "puente_lang";
 
 /// Every template, embedded at build time.
-pub const TEMPLATES: [(&str, &str); 16] = [
+pub const TEMPLATES: [(&str, &str); 23] = [
     ("layout.html", include_str!("../../templates/layout.html")),
     ("login.html", include_str!("../../templates/login.html")),
     (
@@ -65,6 +65,34 @@ pub const TEMPLATES: [(&str, &str); 16] = [
     ("tokens.html", include_str!("../../templates/tokens.html")),
     ("audit.html", include_str!("../../templates/audit.html")),
     ("error.html", include_str!("../../templates/error.html")),
+    (
+        "cases/macros.html",
+        include_str!("../../templates/cases/macros.html"),
+    ),
+    (
+        "cases/list.html",
+        include_str!("../../templates/cases/list.html"),
+    ),
+    (
+        "cases/new.html",
+        include_str!("../../templates/cases/new.html"),
+    ),
+    (
+        "cases/show.html",
+        include_str!("../../templates/cases/show.html"),
+    ),
+    (
+        "cases/edit.html",
+        include_str!("../../templates/cases/edit.html"),
+    ),
+    (
+        "cases/person_edit.html",
+        include_str!("../../templates/cases/person_edit.html"),
+    ),
+    (
+        "cases/break_glass.html",
+        include_str!("../../templates/cases/break_glass.html"),
+    ),
 ];
 
 /// Rust sources that name message keys (`"msg-…"`), checked by the catalogue test.
@@ -184,6 +212,7 @@ impl Web {
                 "roles": can(Action::ViewRoles),
                 "tokens": can(Action::ManageOwnTokens),
                 "audit": can(Action::ViewAudit),
+                "cases": can(Action::ViewCases) || can(Action::ViewCaseIndex),
             }),
         );
         m.insert("notice".into(), notice.map_or(Value::Null, Value::from));

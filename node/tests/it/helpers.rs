@@ -309,13 +309,17 @@ pub async fn dump_database(node: &TestNode) -> String {
         out
     } else {
         let pool = sqlx::PgPool::connect(&node.db_url).await.unwrap();
-        let tables: Vec<String> = sqlx::query_scalar("SELECT tablename::text FROM pg_tables WHERE schemaname = 'public'")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
+        let tables: Vec<String> =
+            sqlx::query_scalar("SELECT tablename::text FROM pg_tables WHERE schemaname = 'public'")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
         let mut out = String::new();
         for t in tables {
-            let rows = sqlx::query(&format!("SELECT row_to_json(t)::text AS j FROM \"{t}\" t")).fetch_all(&pool).await.unwrap();
+            let rows = sqlx::query(&format!("SELECT row_to_json(t)::text AS j FROM \"{t}\" t"))
+                .fetch_all(&pool)
+                .await
+                .unwrap();
             for r in rows {
                 out.push_str(&r.get::<String, _>("j"));
                 out.push('\n');

@@ -10,6 +10,7 @@ mod browser;
 mod cases;
 mod cli;
 mod helpers;
+mod keys;
 mod matrix;
 mod store;
 mod transfer;
