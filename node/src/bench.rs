@@ -473,7 +473,11 @@ fn htcds_csv(rows: usize) -> Vec<u8> {
                 .birth_date
                 .map(|d| d.to_string())
                 .unwrap_or_default(),
-            if i.is_multiple_of(3) { "Masculine" } else { "Feminine" },
+            if i.is_multiple_of(3) {
+                "Masculine"
+            } else {
+                "Feminine"
+            },
             if i.is_multiple_of(2) {
                 "ForcedLabour"
             } else {
@@ -544,7 +548,7 @@ pub async fn registry(opts: BenchOptions) -> anyhow::Result<()> {
     );
     let (p50, p99) = latencies(
         &http,
-        &format!("{}/cases?search=maria+lopez", f.base),
+        &format!("{}/cases?q=maria+lopez", f.base),
         None,
         opts.list_requests / 4,
     )

@@ -71,55 +71,12 @@ async fn admin_logs_in_with_totp_creates_a_user_and_logs_out_in_chromium() {
         eprintln!("browser test skipped on purpose (SKIP_BROWSER_TESTS=1)");
         return;
     }
-    let driver_bin = "/usr/bin/chromedriver";
-    assert!(
-        std::path::Path::new(driver_bin).exists(),
-        "chromedriver missing: apt-get install -y chromium chromium-driver (or SKIP_BROWSER_TESTS=1)"
-    );
     let node = TestNode::start().await;
     let org = node.org("ASOC1").await;
     let (_, secret) = node.user("admin", "node_admin", None, true).await;
     let secret = secret.unwrap();
 
-    let port = free_port();
-    let _driver = Driver(
-        Command::new(driver_bin)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let profile = tempfile::tempdir().unwrap();
-    let caps: serde_json::Map<String, serde_json::Value> = serde_json::from_value(serde_json::json!({
-        "goog:chromeOptions": {
-            "binary": "/usr/bin/chromium",
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--window-size=1366,768", "--lang=es",
-                format!("--user-data-dir={}", profile.path().display()),
-            ],
-            "prefs": { "intl.accept_languages": "es" }
-        }
-    }))
-    .unwrap();
-    let mut client = None;
-    for _ in 0..50 {
-        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        match ClientBuilder::new(connector)
-            .capabilities(caps.clone())
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-        {
-            Ok(c) => {
-                client = Some(c);
-                break;
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-        }
-    }
-    let c = client.expect("chromedriver did not start");
+    let (c, _driver, _profile) = browser().await;
     let result = async {
         let page_ok = |src: &str, what: &str| {
             assert!(!src.contains("<title>Error"), "{what}: an error page");
@@ -219,4 +176,294 @@ async fn admin_logs_in_with_totp_creates_a_user_and_logs_out_in_chromium() {
         .await
         .unwrap();
     assert!(user.must_change_password);
+}
+
+/// Starts chromedriver and a headless Chromium session (fails the test when they are
+/// missing). The driver and profile live as long as the returned guards.
+async fn browser() -> (fantoccini::Client, Driver, tempfile::TempDir) {
+    let driver_bin = "/usr/bin/chromedriver";
+    assert!(
+        std::path::Path::new(driver_bin).exists(),
+        "chromedriver missing: apt-get install -y chromium chromium-driver (or SKIP_BROWSER_TESTS=1)"
+    );
+    let port = free_port();
+    let driver = Driver(
+        Command::new(driver_bin)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let profile = tempfile::tempdir().unwrap();
+    let caps: serde_json::Map<String, serde_json::Value> = serde_json::from_value(serde_json::json!({
+        "goog:chromeOptions": {
+            "binary": "/usr/bin/chromium",
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", "--window-size=1366,768", "--lang=es",
+                format!("--user-data-dir={}", profile.path().display()),
+            ],
+            "prefs": { "intl.accept_languages": "es" }
+        }
+    }))
+    .unwrap();
+    let mut client = None;
+    for _ in 0..50 {
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        match ClientBuilder::new(connector)
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(c) => {
+                client = Some(c);
+                break;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+    let c = client.expect("chromedriver did not start");
+    (c, driver, profile)
+}
+
+/// Waits until an element matching `css` is on the page (after a click that loads one).
+async fn wait_for(
+    c: &fantoccini::Client,
+    css: &str,
+) -> Result<fantoccini::elements::Element, fantoccini::error::CmdError> {
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await
+}
+
+/// Sets a form field's value directly (date inputs take their text in the browser's locale,
+/// which a test cannot rely on).
+async fn set_value(
+    c: &fantoccini::Client,
+    name: &str,
+    value: &str,
+) -> Result<(), fantoccini::error::CmdError> {
+    c.execute(
+        "document.querySelector('[name=\"' + arguments[0] + '\"]').value = arguments[1];",
+        vec![serde_json::json!(name), serde_json::json!(value)],
+    )
+    .await?;
+    Ok(())
+}
+
+async fn type_into(
+    c: &fantoccini::Client,
+    name: &str,
+    text: &str,
+) -> Result<(), fantoccini::error::CmdError> {
+    c.find(Locator::Css(&format!("[name='{name}']")))
+        .await?
+        .send_keys(text)
+        .await
+}
+
+async fn tick(
+    c: &fantoccini::Client,
+    name: &str,
+    value: &str,
+) -> Result<(), fantoccini::error::CmdError> {
+    c.find(Locator::Css(&format!(
+        "input[name='{name}'][value='{value}']"
+    )))
+    .await?
+    .click()
+    .await
+}
+
+async fn choose(
+    c: &fantoccini::Client,
+    css: &str,
+    value: &str,
+) -> Result<(), fantoccini::error::CmdError> {
+    c.find(Locator::Css(css))
+        .await?
+        .select_by_value(value)
+        .await
+}
+
+/// Opens the collapsed section (`<details>`) that holds the form posting to `action`, as a
+/// person clicks its summary.
+async fn open_details(
+    c: &fantoccini::Client,
+    action: &str,
+) -> Result<(), fantoccini::error::CmdError> {
+    c.find(Locator::XPath(&format!(
+        "//form[@action='{action}']/ancestor::details[1]/summary"
+    )))
+    .await?
+    .click()
+    .await
+}
+
+async fn press(c: &fantoccini::Client, css: &str) -> Result<(), fantoccini::error::CmdError> {
+    c.find(Locator::Css(css)).await?.click().await
+}
+
+#[tokio::test]
+async fn a_caseworker_registers_follows_finds_and_closes_a_case_in_chromium() {
+    if std::env::var("SKIP_BROWSER_TESTS").as_deref() == Ok("1") {
+        eprintln!("browser test skipped on purpose (SKIP_BROWSER_TESTS=1)");
+        return;
+    }
+    let node = TestNode::start().await;
+    let org = node.org("ASOC1").await;
+    node.user("gestora", "caseworker", Some(&org), false).await;
+    let (c, _driver, _profile) = browser().await;
+    let base = node.base.clone();
+    let result = async {
+        c.goto(&format!("{base}/login")).await?;
+        type_into(&c, "username", "gestora").await?;
+        type_into(&c, "password", PASSWORD).await?;
+        press(&c, "button[type=submit]:not([name])").await?;
+        wait_path(&c, "/").await?;
+
+        // Search first: nobody of that name yet.
+        c.goto(&format!("{base}/cases/new")).await?;
+        assert_eq!(c.title().await?, "Registrar caso — Puente");
+        type_into(&c, "search_name", "Xiomara Tzul").await?;
+        press(&c, "button[name=go][value=search]").await?;
+        wait_for(&c, "button[name=go][value=new_person]")
+            .await?
+            .click()
+            .await?;
+
+        // Person.
+        wait_for(&c, "[name='person.identity.given_names']").await?;
+        type_into(&c, "person.identity.given_names", "Xiomara Quetzalí").await?;
+        type_into(&c, "person.identity.family_names", "Tzul Ajpop").await?;
+        set_value(&c, "person.identity.birth_date", "2001-04-03").await?;
+        choose(&c, "select[name='person.gender']", "FEMININE").await?;
+        screenshot(&c, "10-case-person").await?;
+        press(&c, "button[name=go][value=next]").await?;
+        // Case.
+        wait_for(&c, "[name='case.intake_channel']").await?;
+        choose(&c, "select[name='case.intake_channel']", "HOTLINE").await?;
+        set_value(&c, "case.registration_date", "2026-03-02").await?;
+        press(&c, "button[name=go][value=next]").await?;
+        // Trafficking process.
+        wait_for(&c, "input[name='case.process.acts']").await?;
+        tick(&c, "case.process.acts", "RECRUITMENT").await?;
+        tick(&c, "case.process.means", "DECEPTION").await?;
+        tick(&c, "case.process.exploitation_types", "FORCED_LABOUR").await?;
+        screenshot(&c, "11-case-process").await?;
+        press(&c, "button[name=go][value=next]").await?;
+        // Consent.
+        wait_for(&c, "input[name='consent.cm']")
+            .await?
+            .click()
+            .await?;
+        choose(&c, "select[name='consent.given_by']", "PERSON").await?;
+        set_value(&c, "consent.given_on", "2026-03-02").await?;
+        type_into(&c, "consent.evidence_ref", "Formulario 7").await?;
+        press(&c, "button[name=go][value=next]").await?;
+        // Review, then register.
+        wait_for(&c, "button[name=go][value=register]").await?;
+        screenshot(&c, "12-case-review").await?;
+        press(&c, "button[name=go][value=register]").await?;
+        wait_title(&c, "GTM-ASOC1-2026-0001 · Caso — Puente").await?;
+        let case_path = c.current_url().await?.path().to_owned();
+        let src = c.source().await?;
+        assert!(src.contains("Xiomara Quetzalí") && src.contains("Formulario 7"));
+
+        // A service and a complaint.
+        let service_form = format!("form[action='{case_path}/services']");
+        open_details(&c, &format!("{case_path}/services")).await?;
+        choose(
+            &c,
+            &format!("{service_form} select[name='service.service_type']"),
+            "SHELTER",
+        )
+        .await?;
+        c.find(Locator::Css(&format!(
+            "{service_form} [name='service.provider']"
+        )))
+        .await?
+        .send_keys("Casa Refugio")
+        .await?;
+        choose(
+            &c,
+            &format!("{service_form} select[name='service.status']"),
+            "IN_PROGRESS",
+        )
+        .await?;
+        press(&c, &format!("{service_form} button[type=submit]")).await?;
+        wait_for(&c, "[role=status]").await?;
+        let proceeding_form = format!("form[action='{case_path}/proceedings']");
+        open_details(&c, &format!("{case_path}/proceedings")).await?;
+        choose(
+            &c,
+            &format!("{proceeding_form} select[name='proceeding.stage']"),
+            "COMPLAINT",
+        )
+        .await?;
+        c.find(Locator::Css(&format!(
+            "{proceeding_form} [name='proceeding.authority']"
+        )))
+        .await?
+        .send_keys("Ministerio Público")
+        .await?;
+        press(&c, &format!("{proceeding_form} button[type=submit]")).await?;
+        wait_for(&c, "[role=status]").await?;
+        let src = c.source().await?;
+        assert!(src.contains("Casa Refugio") && src.contains("Ministerio Público"));
+        screenshot(&c, "13-case-page").await?;
+
+        // Found again by the victim's name, through the blind index.
+        c.goto(&format!("{base}/cases")).await?;
+        type_into(&c, "q", "tzul xiomara").await?;
+        press(&c, "form[method=get] button[type=submit]").await?;
+        wait_for(&c, "a[href*='/cases/']").await?;
+        assert!(c.source().await?.contains("GTM-ASOC1-2026-0001"));
+        screenshot(&c, "14-case-list").await?;
+
+        // Close it.
+        c.goto(&format!("{base}{case_path}")).await?;
+        choose(&c, "select[name='close.status']", "CLOSED").await?;
+        choose(&c, "select[name='close.closure_reason']", "GOALS_MET").await?;
+        press(
+            &c,
+            &format!("form[action='{case_path}/close'] button[type=submit]"),
+        )
+        .await?;
+        wait_for(&c, "[role=status]").await?;
+        assert!(
+            c.find(Locator::Css(&format!("form[action='{case_path}/close']")))
+                .await
+                .is_err(),
+            "a closed case has no close form"
+        );
+        Ok::<_, fantoccini::error::CmdError>(())
+    }
+    .await;
+    let _ = c.close().await;
+    result.unwrap();
+    // Every step is in the audit trail.
+    let actions: Vec<String> = node
+        .audit_actions()
+        .await
+        .into_iter()
+        .map(|(a, _, _)| a)
+        .collect();
+    for a in [
+        "person.search",
+        "case.create",
+        "case.read",
+        "service.add",
+        "proceeding.add",
+        "case.list",
+        "case.update",
+    ] {
+        assert!(
+            actions.iter().any(|x| x == a),
+            "{a} missing from the audit trail"
+        );
+    }
 }
