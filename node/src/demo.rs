@@ -157,6 +157,72 @@ async fn seed(config: &Config, clock: &dyn Clock) -> anyhow::Result<String> {
         }
         lines.push(line);
     }
+    seed_cases(&state, &ctx).await?;
+    lines.push("  (ASOC1 has three invented cases to look at.)".into());
     store.close().await;
     Ok(lines.join("\n"))
+}
+
+/// Three invented cases of ASOC1, registered by `gestora`, so the registry has something to
+/// show. Every name here is made up.
+async fn seed_cases(state: &crate::app::AppState, ctx: &AuditCtx) -> anyhow::Result<()> {
+    use puente_common::case::{CaseRecord, ConsentRecord, PersonRecord};
+    use puente_common::vocab::codes::{
+        CaseStatus, ConsentGivenBy, ConsentScope, ExploitationType, Gender, IntakeChannel, Means, TraffickingAct,
+    };
+    let user = state.store.user_by_username("gestora").await?;
+    let actor = crate::authz::Actor { user_id: user.id, username: user.username.clone(), role: user.role, org_id: user.org_id };
+    let audit = AuditCtx { actor_id: Some(user.id), actor: user.username.clone(), org_id: user.org_id, ..ctx.clone() };
+    let today = ctx.at.date_naive();
+    let people = [
+        ("Rosa Amalia", "Ixcoy Tum", Gender::Feminine, "GTM", ExploitationType::SexualExploitation, 1998),
+        ("Luis Fernando", "Cruz Mejía", Gender::Masculine, "HND", ExploitationType::ForcedLabour, 1990),
+        ("María José", "Ajanel Chox", Gender::Feminine, "GTM", ExploitationType::ForcedBegging, 2001),
+    ];
+    for (i, (given, family, gender, citizenship, exploitation, born)) in people.into_iter().enumerate() {
+        let mut person = PersonRecord::default();
+        person.identity.given_names = given.into();
+        person.identity.family_names = family.into();
+        person.identity.birth_date = chrono::NaiveDate::from_ymd_opt(born, 3, 14);
+        person.gender = Some(gender);
+        person.citizenship.insert(citizenship.parse()?);
+        let registered = today - chrono::Duration::days(30 * (i as i64 + 1));
+        let mut case = CaseRecord {
+            intake_channel: IntakeChannel::Hotline,
+            registration_date: registered,
+            identification_date: Some(registered),
+            status: CaseStatus::Active,
+            closure_reason: None,
+            trafficking_status: None,
+            status_decided_by: None,
+            location: Some("GT-QZ".into()),
+            process: Default::default(),
+            narrative: "Caso de demostración: datos inventados.".into(),
+        };
+        case.process.acts.insert(TraffickingAct::Recruitment);
+        case.process.means.insert(Means::Deception);
+        case.process.exploitation_types.insert(exploitation);
+        let consent = ConsentRecord {
+            scope: ConsentScope::CaseManagement,
+            given_by: ConsentGivenBy::Person,
+            guardian_name: String::new(),
+            given_on: registered,
+            expires_on: None,
+            destination_country: None,
+            destination_org: String::new(),
+            field_groups: Default::default(),
+            evidence_ref: format!("DEMO-{}", i + 1),
+        };
+        let input = crate::cases::NewCase {
+            person: crate::cases::PersonChoice::New(Box::new(person)),
+            case,
+            consents: vec![consent],
+            caseworker_id: None,
+            consent_override_reason: None,
+        };
+        crate::cases::register(state, crate::cases::Who { actor: &actor, audit: &audit }, input)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo case: {e}"))?;
+    }
+    Ok(())
 }

@@ -259,3 +259,6 @@ cases-glass-reason = Explain why you need to see this case
 cases-glass-submit = Record the reason and open the case
 cases-glass-banner-title = Emergency access recorded.
 cases-glass-banner = This access and its reason are in the audit log. Read-only view.
+cases-export-label = Export the organisation's cases:
+cases-export-ctdc = CTDC (no identity)
+cases-export-htcds = HTCDS (with identity; handle with care)

@@ -259,3 +259,6 @@ cases-glass-reason = Explique por qué necesita ver este caso
 cases-glass-submit = Registrar el motivo y abrir el caso
 cases-glass-banner-title = Acceso de emergencia registrado.
 cases-glass-banner = Este acceso y su motivo quedaron en la auditoría. Vista de solo lectura.
+cases-export-label = Exportar los casos de la organización:
+cases-export-ctdc = CTDC (sin datos de identidad)
+cases-export-htcds = HTCDS (con datos de identidad; manéjelo con cuidado)

@@ -48,6 +48,7 @@ use crate::web::{merge, Lang, SignedIn};
 /// The routes of this module, with the action each needs (same format as `app::ROUTES`).
 /// `GET /cases` needs `view_cases`, or `view_case_index` for the node-wide index.
 pub const ROUTES: &[(&str, &str, &str)] = &[
+    ("GET", "/cases/export/{format}", "export_cases"),
     ("GET", "/cases", "view_cases"),
     ("GET", "/cases/new", "edit_cases"),
     ("POST", "/cases/new", "edit_cases"),
@@ -72,6 +73,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/cases", get(list))
         .route("/cases/new", get(new_form).post(new_submit))
+        .route("/cases/export/{format}", get(super::transfer::download))
         .route("/cases/{id}", get(show))
         .route("/cases/{id}/edit", get(edit_form).post(edit_submit))
         .route("/cases/{id}/notes", post(add_note))
@@ -979,6 +981,7 @@ async fn list(
     let data = json!({
         "index": index,
         "can_register": s.actor.can(Action::EditCases),
+        "can_export": s.actor.can(Action::ExportCases),
         "items": items,
         "total": result.total,
         "page": result.page,

@@ -325,3 +325,43 @@ pub async fn export(
     st.store.append_audit(&ev).await?;
     Ok(rows.len())
 }
+
+/// `GET /cases/export/{format}`: the organisation's cases as a CSV download (`ctdc` or
+/// `htcds`), for coordinators (audited).
+pub async fn download(
+    axum::extract::State(st): axum::extract::State<AppState>,
+    s: crate::web::SignedIn,
+    axum::extract::Path(format): axum::extract::Path<String>,
+) -> AppResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let now = st.clock.now();
+    let audit = s.ctx.audit(now);
+    let who = Who {
+        actor: &s.actor,
+        audit: &audit,
+    };
+    crate::admin::require(&st, &audit, &s.actor, Action::ExportCases, &s.ctx.path).await?;
+    let format = ExportFormat::parse(&format).ok_or(AppError::NotFound)?;
+    let mut body = Vec::new();
+    export(&st, who, format, &mut body).await?;
+    let name = format!(
+        "casos-{}-{}-{}.csv",
+        st.config.country,
+        now.format("%Y%m%d"),
+        format.code()
+    );
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/csv; charset=utf-8".to_owned(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}

@@ -484,3 +484,82 @@ async fn a_failing_registration_in_a_batch_stores_nothing() {
         .unwrap()
         .is_empty());
 }
+
+#[tokio::test]
+async fn pages_and_api_refuse_another_organisation_and_serve_the_own_one() {
+    let w = world().await;
+    let st = &w.node.state;
+    let r = cases::register(st, *who!(w, w.a_worker), new_case())
+        .await
+        .unwrap();
+    let page = format!("/cases/{}", r.id);
+
+    let own = w.node.client();
+    own.login("gestora", crate::helpers::PASSWORD, None).await;
+    let p = own.get(&page).await;
+    assert_eq!(p.status, 200);
+    assert!(p.body.contains(NAME) && p.body.contains(&r.number));
+    let list = own.get("/cases?q=quetzali").await;
+    assert!(list.body.contains(&r.number));
+
+    let other = w.node.client();
+    other
+        .login("otra-org", crate::helpers::PASSWORD, None)
+        .await;
+    assert_eq!(other.get(&page).await.status, 404);
+    assert_eq!(other.get(&format!("{page}/edit")).await.status, 404);
+    let note = other
+        .post_from("/cases", &format!("{page}/notes"), &[("note", "intrusión")])
+        .await;
+    assert_eq!(note.status, 404);
+    let list = other.get(&format!("/cases?q={}", "quetzali")).await;
+    assert_eq!(list.status, 200);
+    assert!(!list.body.contains(&r.number) && !list.body.contains(NAME));
+
+    let token = w.node.token(w.b_worker.id, 1).await;
+    let http = reqwest::Client::new();
+    let api = format!("{}/api/v1/cases/{}", w.node.base, r.id);
+    assert_eq!(
+        http.get(&api)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    let body = serde_json::json!({ "version": 1, "case": case_record() });
+    assert_eq!(
+        http.put(&api)
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    let own_token = w.node.token(w.a_worker.id, 1).await;
+    let got: serde_json::Value = http
+        .get(&api)
+        .bearer_auth(&own_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["number"], r.number.as_str());
+    // Nothing changed, and the refusals are on record.
+    let v = cases::read(st, *who!(w, w.a_worker), r.id).await.unwrap();
+    assert_eq!(v.version, 1);
+    assert!(v.timeline.iter().all(|t| t.body != "intrusión"));
+    let denied = w
+        .node
+        .audit_actions()
+        .await
+        .into_iter()
+        .filter(|(a, actor, _)| a == "access.denied" && actor == "otra-org")
+        .count();
+    assert!(denied >= 4, "refusals audited: {denied}");
+}

@@ -42,6 +42,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("POST", "/api/v1/orgs", "LOFFFF"),
     ("GET", "/api/v1/users", "LOOFFF"),
     // Case registry pages.
+    ("GET", "/cases/export/{format}", "LFOFFF"),
     ("GET", "/cases", "LOOOFF"),
     ("GET", "/cases/new", "LFOOFF"),
     ("POST", "/cases/new", "LFOOFF"),
@@ -152,6 +153,7 @@ async fn every_route_allows_and_denies_each_role_as_the_table_says() {
                 &format!("/admin/users/{}/role", target.id),
             )
             .replace("/admin/users/{id}", &format!("/admin/users/{}", target.id))
+            .replace("{format}", "ctdc")
             .replace("{id}", &uuid::Uuid::now_v7().to_string());
         for (col, (b, token)) in clients.iter().enumerate() {
             let b = b.as_ref().unwrap();
