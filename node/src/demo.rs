@@ -168,18 +168,52 @@ async fn seed(config: &Config, clock: &dyn Clock) -> anyhow::Result<String> {
 async fn seed_cases(state: &crate::app::AppState, ctx: &AuditCtx) -> anyhow::Result<()> {
     use puente_common::case::{CaseRecord, ConsentRecord, PersonRecord};
     use puente_common::vocab::codes::{
-        CaseStatus, ConsentGivenBy, ConsentScope, ExploitationType, Gender, IntakeChannel, Means, TraffickingAct,
+        CaseStatus, ConsentGivenBy, ConsentScope, ExploitationType, Gender, IntakeChannel, Means,
+        TraffickingAct,
     };
     let user = state.store.user_by_username("gestora").await?;
-    let actor = crate::authz::Actor { user_id: user.id, username: user.username.clone(), role: user.role, org_id: user.org_id };
-    let audit = AuditCtx { actor_id: Some(user.id), actor: user.username.clone(), org_id: user.org_id, ..ctx.clone() };
+    let actor = crate::authz::Actor {
+        user_id: user.id,
+        username: user.username.clone(),
+        role: user.role,
+        org_id: user.org_id,
+    };
+    let audit = AuditCtx {
+        actor_id: Some(user.id),
+        actor: user.username.clone(),
+        org_id: user.org_id,
+        ..ctx.clone()
+    };
     let today = ctx.at.date_naive();
     let people = [
-        ("Rosa Amalia", "Ixcoy Tum", Gender::Feminine, "GTM", ExploitationType::SexualExploitation, 1998),
-        ("Luis Fernando", "Cruz Mejía", Gender::Masculine, "HND", ExploitationType::ForcedLabour, 1990),
-        ("María José", "Ajanel Chox", Gender::Feminine, "GTM", ExploitationType::ForcedBegging, 2001),
+        (
+            "Rosa Amalia",
+            "Ixcoy Tum",
+            Gender::Feminine,
+            "GTM",
+            ExploitationType::SexualExploitation,
+            1998,
+        ),
+        (
+            "Luis Fernando",
+            "Cruz Mejía",
+            Gender::Masculine,
+            "HND",
+            ExploitationType::ForcedLabour,
+            1990,
+        ),
+        (
+            "María José",
+            "Ajanel Chox",
+            Gender::Feminine,
+            "GTM",
+            ExploitationType::ForcedBegging,
+            2001,
+        ),
     ];
-    for (i, (given, family, gender, citizenship, exploitation, born)) in people.into_iter().enumerate() {
+    for (i, (given, family, gender, citizenship, exploitation, born)) in
+        people.into_iter().enumerate()
+    {
         let mut person = PersonRecord::default();
         person.identity.given_names = given.into();
         person.identity.family_names = family.into();
@@ -220,9 +254,16 @@ async fn seed_cases(state: &crate::app::AppState, ctx: &AuditCtx) -> anyhow::Res
             caseworker_id: None,
             consent_override_reason: None,
         };
-        crate::cases::register(state, crate::cases::Who { actor: &actor, audit: &audit }, input)
-            .await
-            .map_err(|e| anyhow::anyhow!("demo case: {e}"))?;
+        crate::cases::register(
+            state,
+            crate::cases::Who {
+                actor: &actor,
+                audit: &audit,
+            },
+            input,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("demo case: {e}"))?;
     }
     Ok(())
 }

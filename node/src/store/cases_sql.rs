@@ -1,6 +1,7 @@
 //! The case registry's SQL, shared by both backends like `sql.rs`. The backend supplies
-//! `begin_write`, `append_in` (the audit entry in the same transaction) and
-//! `lock_case_numbers` (serialises numbering within an organisation between writers).
+//! `begin_write` and `append_in` (the audit entry in the same transaction). Case numbers come
+//! from the `case_counters` row of the organisation and year, whose row lock serialises
+//! concurrent registrations of one organisation.
 
 pub(super) const CASE_COLS: &str = "id, person_id, org_id, number, year, seq, caseworker_id, status, intake_channel, \
     registration_date, trafficking_status, exploitation, record, narrative, key_id, version, created_by, created_at, \
@@ -11,21 +12,28 @@ pub(super) const CONSENT_COLS: &str = "id, person_id, case_id, scope, destinatio
 macro_rules! impl_case_store {
     ($store:ty, $db:ty) => {
         impl $store {
+            /// Replaces a person's blind-index tokens (one multi-row insert: a registration
+            /// writes half a dozen tokens, and round trips dominate on PostgreSQL).
             async fn write_index(
                 tx: &mut sqlx::Transaction<'_, $db>,
                 person_id: uuid::Uuid,
                 index: &[$crate::store::cases::IndexToken],
+                replace: bool,
             ) -> $crate::store::StoreResult<()> {
-                sqlx::query("DELETE FROM person_index WHERE person_id = $1").bind(person_id).execute(&mut **tx).await?;
-                let mut seen = std::collections::HashSet::new();
-                for t in index.iter().filter(|t| seen.insert((t.kind, t.token.clone()))) {
-                    sqlx::query("INSERT INTO person_index (person_id, kind, token) VALUES ($1, $2, $3)")
-                        .bind(person_id)
-                        .bind(t.kind)
-                        .bind(&t.token)
-                        .execute(&mut **tx)
-                        .await?;
+                if replace {
+                    sqlx::query("DELETE FROM person_index WHERE person_id = $1").bind(person_id).execute(&mut **tx).await?;
                 }
+                let mut seen = std::collections::HashSet::new();
+                let unique: Vec<&$crate::store::cases::IndexToken> =
+                    index.iter().filter(|t| seen.insert((t.kind, t.token.clone()))).collect();
+                if unique.is_empty() {
+                    return Ok(());
+                }
+                let mut q = sqlx::QueryBuilder::<$db>::new("INSERT INTO person_index (person_id, kind, token) ");
+                q.push_values(unique, |mut b, t| {
+                    b.push_bind(person_id).push_bind(t.kind).push_bind(t.token.clone());
+                });
+                q.build().execute(&mut **tx).await?;
                 Ok(())
             }
 
@@ -34,14 +42,17 @@ macro_rules! impl_case_store {
                 c: &$crate::store::cases::CaseRow,
                 prefix: &str,
             ) -> $crate::store::StoreResult<$crate::store::cases::CaseRow> {
-                Self::lock_case_numbers(tx, c.org_id).await?;
-                let (last,): (Option<i32>,) = sqlx::query_as("SELECT MAX(seq) FROM cases WHERE org_id = $1 AND year = $2")
-                    .bind(c.org_id)
-                    .bind(c.year)
-                    .fetch_one(&mut **tx)
-                    .await?;
+                // The counter row's lock serialises numbering within the organisation.
+                let (seq,): (i32,) = sqlx::query_as(
+                    "INSERT INTO case_counters (org_id, year, last_seq) VALUES ($1, $2, 1) \
+                     ON CONFLICT (org_id, year) DO UPDATE SET last_seq = case_counters.last_seq + 1 RETURNING last_seq",
+                )
+                .bind(c.org_id)
+                .bind(c.year)
+                .fetch_one(&mut **tx)
+                .await?;
                 let mut row = c.clone();
-                row.seq = last.unwrap_or(0) + 1;
+                row.seq = seq;
                 row.number = format!("{prefix}-{:04}-{:04}", row.year, row.seq);
                 sqlx::query(&format!(
                     "INSERT INTO cases ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
@@ -91,7 +102,7 @@ macro_rules! impl_case_store {
                 .bind(p.updated_at)
                 .execute(&mut **tx)
                 .await?;
-                Self::write_index(tx, p.id, index).await
+                Self::write_index(tx, p.id, index, false).await
             }
 
             async fn insert_consent_tx(
@@ -210,7 +221,7 @@ macro_rules! impl_case_store {
                 if done.rows_affected() == 0 {
                     return Err($crate::store::StoreError::NotFound);
                 }
-                Self::write_index(&mut tx, p.id, index).await?;
+                Self::write_index(&mut tx, p.id, index, true).await?;
                 Self::append_in(&mut tx, audit).await?;
                 tx.commit().await?;
                 Ok(())

@@ -43,22 +43,6 @@ impl PgStore {
         Ok(())
     }
 
-    /// Serialises case numbering within one organisation (a transaction-scoped advisory lock
-    /// keyed by the organisation), so two replicas never hand out the same number.
-    async fn lock_case_numbers(
-        tx: &mut Transaction<'_, Postgres>,
-        org: uuid::Uuid,
-    ) -> StoreResult<()> {
-        let b = org.as_bytes();
-        let key = i64::from_be_bytes([b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]]);
-        sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
-            .bind(i32::try_from(AUDIT_CHAIN_LOCK & 0x7fff_ffff).unwrap_or(1))
-            .bind(i32::try_from(key & 0x7fff_ffff).unwrap_or(0))
-            .execute(&mut **tx)
-            .await?;
-        Ok(())
-    }
-
     /// The pool, for tests that must reach under the store (tamper tests).
     pub fn pool(&self) -> &PgPool {
         &self.pool

@@ -43,14 +43,6 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// `BEGIN IMMEDIATE` already serialises writers, numbering included.
-    async fn lock_case_numbers(
-        _tx: &mut Transaction<'_, Sqlite>,
-        _org: uuid::Uuid,
-    ) -> StoreResult<()> {
-        Ok(())
-    }
-
     /// The pool, for tests that must reach under the store (tamper tests).
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
