@@ -303,6 +303,21 @@ async fn open_details(
     .await
 }
 
+/// Clicks the submit button matched by `css` and waits until the browser has left the page
+/// (the old document's root goes stale): a notice left on the previous page must not pass
+/// for the next one.
+async fn submit(c: &fantoccini::Client, css: &str) -> Result<(), fantoccini::error::CmdError> {
+    let old = c.find(Locator::Css("html")).await?;
+    c.find(Locator::Css(css)).await?.click().await?;
+    for _ in 0..100 {
+        if old.tag_name().await.is_err() {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the page did not change after pressing {css}");
+}
+
 async fn press(c: &fantoccini::Client, css: &str) -> Result<(), fantoccini::error::CmdError> {
     c.find(Locator::Css(css)).await?.click().await
 }
@@ -329,7 +344,7 @@ async fn a_caseworker_registers_follows_finds_and_closes_a_case_in_chromium() {
         c.goto(&format!("{base}/cases/new")).await?;
         assert_eq!(c.title().await?, "Registrar caso — Puente");
         type_into(&c, "search_name", "Xiomara Tzul").await?;
-        press(&c, "button[name=go][value=search]").await?;
+        submit(&c, "button[name=go][value=search]").await?;
         wait_for(&c, "button[name=go][value=new_person]")
             .await?
             .click()
@@ -342,19 +357,19 @@ async fn a_caseworker_registers_follows_finds_and_closes_a_case_in_chromium() {
         set_value(&c, "person.identity.birth_date", "2001-04-03").await?;
         choose(&c, "select[name='person.gender']", "FEMININE").await?;
         screenshot(&c, "10-case-person").await?;
-        press(&c, "button[name=go][value=next]").await?;
+        submit(&c, "button[name=go][value=next]").await?;
         // Case.
         wait_for(&c, "[name='case.intake_channel']").await?;
         choose(&c, "select[name='case.intake_channel']", "HOTLINE").await?;
         set_value(&c, "case.registration_date", "2026-03-02").await?;
-        press(&c, "button[name=go][value=next]").await?;
+        submit(&c, "button[name=go][value=next]").await?;
         // Trafficking process.
         wait_for(&c, "input[name='case.process.acts']").await?;
         tick(&c, "case.process.acts", "RECRUITMENT").await?;
         tick(&c, "case.process.means", "DECEPTION").await?;
         tick(&c, "case.process.exploitation_types", "FORCED_LABOUR").await?;
         screenshot(&c, "11-case-process").await?;
-        press(&c, "button[name=go][value=next]").await?;
+        submit(&c, "button[name=go][value=next]").await?;
         // Consent.
         wait_for(&c, "input[name='consent.cm']")
             .await?
@@ -363,11 +378,11 @@ async fn a_caseworker_registers_follows_finds_and_closes_a_case_in_chromium() {
         choose(&c, "select[name='consent.given_by']", "PERSON").await?;
         set_value(&c, "consent.given_on", "2026-03-02").await?;
         type_into(&c, "consent.evidence_ref", "Formulario 7").await?;
-        press(&c, "button[name=go][value=next]").await?;
+        submit(&c, "button[name=go][value=next]").await?;
         // Review, then register.
         wait_for(&c, "button[name=go][value=register]").await?;
         screenshot(&c, "12-case-review").await?;
-        press(&c, "button[name=go][value=register]").await?;
+        submit(&c, "button[name=go][value=register]").await?;
         wait_title(&c, "GTM-ASOC1-2026-0001 · Caso — Puente").await?;
         let case_path = c.current_url().await?.path().to_owned();
         let src = c.source().await?;
@@ -394,7 +409,7 @@ async fn a_caseworker_registers_follows_finds_and_closes_a_case_in_chromium() {
             "IN_PROGRESS",
         )
         .await?;
-        press(&c, &format!("{service_form} button[type=submit]")).await?;
+        submit(&c, &format!("{service_form} button[type=submit]")).await?;
         wait_for(&c, "[role=status]").await?;
         let proceeding_form = format!("form[action='{case_path}/proceedings']");
         open_details(&c, &format!("{case_path}/proceedings")).await?;
@@ -410,7 +425,7 @@ async fn a_caseworker_registers_follows_finds_and_closes_a_case_in_chromium() {
         .await?
         .send_keys("Ministerio Público")
         .await?;
-        press(&c, &format!("{proceeding_form} button[type=submit]")).await?;
+        submit(&c, &format!("{proceeding_form} button[type=submit]")).await?;
         wait_for(&c, "[role=status]").await?;
         let src = c.source().await?;
         assert!(src.contains("Casa Refugio") && src.contains("Ministerio Público"));
@@ -419,7 +434,7 @@ async fn a_caseworker_registers_follows_finds_and_closes_a_case_in_chromium() {
         // Found again by the victim's name, through the blind index.
         c.goto(&format!("{base}/cases")).await?;
         type_into(&c, "q", "tzul xiomara").await?;
-        press(&c, "form[method=get] button[type=submit]").await?;
+        submit(&c, "form[method=get] button[type=submit]").await?;
         wait_for(&c, "a[href*='/cases/']").await?;
         assert!(c.source().await?.contains("GTM-ASOC1-2026-0001"));
         screenshot(&c, "14-case-list").await?;
