@@ -1734,6 +1734,31 @@ fn entry_id(f: &Fields, k: &str) -> Result<Option<Uuid>, AppError> {
     }
 }
 
+/// Saves a service or proceeding from the case page's form (`<prefix>*` fields;
+/// `<prefix>entry_id` empty adds one), then back to its section with a notice.
+async fn save_entry_form<T: super::Entry>(
+    st: &AppState,
+    s: &SignedIn,
+    id: Uuid,
+    pairs: &[(String, String)],
+    prefix: &str,
+    parse: fn(&Fields) -> (Option<T>, Vec<FieldError>),
+    notice_and_anchor: &str,
+) -> AppResult<Response> {
+    who!(st, s, audit, who, Action::EditCases);
+    let f = to_map(pairs);
+    let entry = entry_id(&f, &format!("{prefix}entry_id"))?;
+    let (record, errors) = parse(&f);
+    let result = match record {
+        Some(r) if errors.is_empty() => super::save_entry(st, who, id, entry, r).await.map(|_| ()),
+        _ => Err(AppError::Invalid(errors)),
+    };
+    match result {
+        Ok(()) => Ok(redirect(format!("/cases/{id}?notice={notice_and_anchor}"))),
+        Err(e) => case_form_failed(st, s, id, e, prefix, f).await,
+    }
+}
+
 /// `POST /cases/{id}/services`: `service.*`; `service.entry_id` empty adds one.
 async fn save_service(
     State(st): State<AppState>,
@@ -1741,20 +1766,16 @@ async fn save_service(
     Path(id): Path<Uuid>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    who!(st, s, audit, who, Action::EditCases);
-    let f = to_map(&pairs);
-    let entry = entry_id(&f, "service.entry_id")?;
-    let (record, errors) = service_from(&f);
-    let result = match record {
-        Some(r) if errors.is_empty() => super::save_entry(&st, who, id, entry, r).await.map(|_| ()),
-        _ => Err(AppError::Invalid(errors)),
-    };
-    match result {
-        Ok(()) => Ok(redirect(format!(
-            "/cases/{id}?notice=service_saved#services"
-        ))),
-        Err(e) => case_form_failed(&st, &s, id, e, "service.", f).await,
-    }
+    save_entry_form(
+        &st,
+        &s,
+        id,
+        &pairs,
+        "service.",
+        service_from,
+        "service_saved#services",
+    )
+    .await
 }
 
 /// `POST /cases/{id}/proceedings`: `proceeding.*`; `proceeding.entry_id` empty adds one.
@@ -1764,20 +1785,16 @@ async fn save_proceeding(
     Path(id): Path<Uuid>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    who!(st, s, audit, who, Action::EditCases);
-    let f = to_map(&pairs);
-    let entry = entry_id(&f, "proceeding.entry_id")?;
-    let (record, errors) = proceeding_from(&f);
-    let result = match record {
-        Some(r) if errors.is_empty() => super::save_entry(&st, who, id, entry, r).await.map(|_| ()),
-        _ => Err(AppError::Invalid(errors)),
-    };
-    match result {
-        Ok(()) => Ok(redirect(format!(
-            "/cases/{id}?notice=proceeding_saved#proceedings"
-        ))),
-        Err(e) => case_form_failed(&st, &s, id, e, "proceeding.", f).await,
-    }
+    save_entry_form(
+        &st,
+        &s,
+        id,
+        &pairs,
+        "proceeding.",
+        proceeding_from,
+        "proceeding_saved#proceedings",
+    )
+    .await
 }
 
 /// `POST /cases/{id}/close`: `version`, `close.status`, `close.closure_reason`, `close.note`
