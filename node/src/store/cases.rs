@@ -155,13 +155,6 @@ pub struct DraftRow {
 
 #[async_trait]
 pub trait CaseStore: Send + Sync {
-    /// Stores a person and their blind-index tokens.
-    async fn create_person(
-        &self,
-        p: &PersonRow,
-        index: &[IndexToken],
-        audit: &AuditEvent,
-    ) -> StoreResult<()>;
     /// Replaces a person's identity, profile and index tokens.
     async fn update_person(
         &self,
@@ -177,14 +170,6 @@ pub trait CaseStore: Send + Sync {
         tokens: &[IndexToken],
     ) -> StoreResult<Vec<Uuid>>;
 
-    /// Stores a case, giving it the next number of its organisation and year: `prefix` +
-    /// `-YYYY-NNNN`. Returns the row as stored.
-    async fn create_case(
-        &self,
-        c: &CaseRow,
-        prefix: &str,
-        audit: &AuditEvent,
-    ) -> StoreResult<CaseRow>;
     /// Registers cases all-or-nothing: if any fails, none is stored.
     async fn register_cases(&self, regs: &[Registration]) -> StoreResult<Vec<CaseRow>>;
     /// Writes every mutable field if the stored version is `c.version - 1`; otherwise

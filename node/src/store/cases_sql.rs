@@ -190,19 +190,6 @@ macro_rules! impl_case_store {
 
         #[async_trait::async_trait]
         impl $crate::store::cases::CaseStore for $store {
-            async fn create_person(
-                &self,
-                p: &$crate::store::cases::PersonRow,
-                index: &[$crate::store::cases::IndexToken],
-                audit: &$crate::audit::AuditEvent,
-            ) -> $crate::store::StoreResult<()> {
-                let mut tx = self.begin_write().await?;
-                Self::insert_person_tx(&mut tx, p, index).await?;
-                Self::append_in(&mut tx, audit).await?;
-                tx.commit().await?;
-                Ok(())
-            }
-
             async fn update_person(
                 &self,
                 p: &$crate::store::cases::PersonRow,
@@ -257,24 +244,6 @@ macro_rules! impl_case_store {
                 q.push_bind(i64::try_from(wanted.len()).unwrap_or(i64::MAX));
                 let rows: Vec<(uuid::Uuid,)> = q.build_query_as().fetch_all(&self.pool).await?;
                 Ok(rows.into_iter().map(|r| r.0).collect())
-            }
-
-            async fn create_case(
-                &self,
-                c: &$crate::store::cases::CaseRow,
-                prefix: &str,
-                audit: &$crate::audit::AuditEvent,
-            ) -> $crate::store::StoreResult<$crate::store::cases::CaseRow> {
-                let mut out = self.register_cases(&[$crate::store::cases::Registration {
-                    person: None,
-                    case: c.clone(),
-                    prefix: prefix.to_owned(),
-                    consents: Vec::new(),
-                    timeline: Vec::new(),
-                    audit: audit.clone(),
-                }])
-                .await?;
-                out.pop().ok_or($crate::store::StoreError::NotFound)
             }
 
             async fn register_cases(
