@@ -5,6 +5,7 @@
 //! - [`country`]: ISO 3166-1 alpha-3 country codes, parsed once into [`CountryCode`].
 //! - [`org`]: organisation types of the data standard ([`OrgType`]).
 //! - [`case`]: the case record (person, case, trafficking process, consent) and its checks.
+//! - [`directory`]: the regional service directory as nodes publish it to each other.
 //! - [`derive`]: the coarse codes derived from the fine ones (age bands, Palermo elements,
 //!   flow reach, CTDC flags, GLOTIP categories).
 //! - [`vocab`]: every coded field of the case record, countries, subdivisions, languages and
@@ -16,6 +17,7 @@
 pub mod case;
 pub mod country;
 pub mod derive;
+pub mod directory;
 pub mod org;
 pub mod vocab;
 

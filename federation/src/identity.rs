@@ -19,6 +19,8 @@ pub enum SignatureContext {
     Manifest,
     KeyDocument,
     AuditCheckpoint,
+    /// The daily seal of the federation evidence log (signed root: head hash + through seq).
+    EvidenceSeal,
 }
 
 impl SignatureContext {
@@ -30,10 +32,12 @@ impl SignatureContext {
             SignatureContext::Manifest => b"puente/1 manifest\n",
             SignatureContext::KeyDocument => b"puente/1 key\n",
             SignatureContext::AuditCheckpoint => b"puente/1 audit-checkpoint\n",
+            SignatureContext::EvidenceSeal => b"puente/1 evidence-seal\n",
         }
     }
 
-    fn input(self, message: &[u8]) -> Vec<u8> {
+    /// The exact bytes that are signed: the prefix followed by `message`.
+    pub fn input(self, message: &[u8]) -> Vec<u8> {
         let mut input = Vec::with_capacity(self.prefix().len() + message.len());
         input.extend_from_slice(self.prefix());
         input.extend_from_slice(message);
@@ -59,6 +63,11 @@ impl KeyId {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// Whether the key id names `owner` before its `-` (`GTM-2026a` is owned by `GTM`).
+    pub fn is_owned_by(&self, owner: CountryCode) -> bool {
+        self.0.split_once('-').map(|(o, _)| o) == Some(owner.as_str())
     }
 }
 
@@ -133,6 +142,15 @@ impl SigningIdentity {
         SigningIdentity { key_id, key }
     }
 
+    /// A key from its 32-byte Ed25519 seed (RFC 8032 "secret key"). Meant for test vectors and
+    /// tests with fixed keys; real keys come from [`SigningIdentity::generate`].
+    pub fn from_seed(key_id: KeyId, seed: &[u8; 32]) -> Self {
+        SigningIdentity {
+            key_id,
+            key: SigningKey::from_bytes(seed),
+        }
+    }
+
     /// Reads a PKCS#8 PEM private key.
     pub fn from_pkcs8_pem(key_id: KeyId, pem: &str) -> Result<Self, VerifyError> {
         let key = SigningKey::from_pkcs8_pem(pem).map_err(|_| VerifyError::MalformedPrivateKey)?;
@@ -165,6 +183,38 @@ impl SigningIdentity {
     }
 }
 
+/// Decodes a public key: standard base64 of its 32 bytes, a valid Ed25519 point.
+pub fn decode_public_key(public_key_b64: &str) -> Result<VerifyingKey, VerifyError> {
+    let key_bytes: [u8; 32] = B64
+        .decode(public_key_b64)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or(VerifyError::MalformedKey)?;
+    VerifyingKey::from_bytes(&key_bytes).map_err(|_| VerifyError::MalformedKey)
+}
+
+/// Decodes a signature: standard base64 of its 64 bytes.
+pub fn decode_signature(signature_b64: &str) -> Result<Signature, VerifyError> {
+    let sig_bytes: [u8; 64] = B64
+        .decode(signature_b64)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or(VerifyError::MalformedSignature)?;
+    Ok(Signature::from_bytes(&sig_bytes))
+}
+
+/// Verifies a base64 signature over `context` prefix || `message` with `verify_strict`.
+pub fn verify_with(
+    key: &VerifyingKey,
+    context: SignatureContext,
+    message: &[u8],
+    signature_b64: &str,
+) -> Result<(), VerifyError> {
+    let sig = decode_signature(signature_b64)?;
+    key.verify_strict(&context.input(message), &sig)
+        .map_err(|_| VerifyError::BadSignature)
+}
+
 /// Verifies a base64 signature made by [`SigningIdentity::sign`] with `verify_strict`.
 pub fn verify(
     public_key_b64: &str,
@@ -172,19 +222,8 @@ pub fn verify(
     message: &[u8],
     signature_b64: &str,
 ) -> Result<(), VerifyError> {
-    let key_bytes: [u8; 32] = B64
-        .decode(public_key_b64)
-        .ok()
-        .and_then(|b| b.try_into().ok())
-        .ok_or(VerifyError::MalformedKey)?;
-    let key = VerifyingKey::from_bytes(&key_bytes).map_err(|_| VerifyError::MalformedKey)?;
-    let sig_bytes: [u8; 64] = B64
-        .decode(signature_b64)
-        .ok()
-        .and_then(|b| b.try_into().ok())
-        .ok_or(VerifyError::MalformedSignature)?;
-    key.verify_strict(&context.input(message), &Signature::from_bytes(&sig_bytes))
-        .map_err(|_| VerifyError::BadSignature)
+    let key = decode_public_key(public_key_b64)?;
+    verify_with(&key, context, message, signature_b64)
 }
 
 #[cfg(test)]

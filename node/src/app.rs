@@ -41,6 +41,8 @@ pub struct Node {
     pub identity: Arc<SigningIdentity>,
     pub web: Web,
     pub login_limiter: DefaultKeyedRateLimiter<IpAddr>,
+    /// Set once at start when the node is configured for a federation.
+    pub federation: std::sync::OnceLock<Arc<crate::federation::Federation>>,
 }
 
 impl Node {
@@ -65,6 +67,7 @@ impl Node {
             identity: Arc::new(identity),
             web: Web::load()?,
             login_limiter: RateLimiter::keyed(Quota::per_minute(per_minute)),
+            federation: std::sync::OnceLock::new(),
         }))
     }
 }
@@ -107,12 +110,16 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/users", "view_users"),
 ];
 
-/// Every route of the node: [`ROUTES`] and those of the case registry's pages and API.
+/// Every route of the node: [`ROUTES`] and those of the case registry's and the directory's
+/// pages and API.
 pub fn all_routes() -> Vec<(&'static str, &'static str, &'static str)> {
     ROUTES
         .iter()
         .chain(crate::cases::pages::ROUTES)
         .chain(crate::cases::api::ROUTES)
+        .chain(crate::directory::pages::ROUTES)
+        .chain(crate::directory::api::ROUTES)
+        .chain(crate::federation::pages::ROUTES)
         .copied()
         .collect()
 }
@@ -165,6 +172,8 @@ pub fn router(st: AppState) -> Router {
         .route("/tokens/{id}/revoke", post(tokens::revoke_form))
         .route("/audit", get(crate::audit::routes::page))
         .merge(crate::cases::pages::routes())
+        .merge(crate::directory::pages::routes())
+        .merge(crate::federation::pages::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             st.clone(),
@@ -175,6 +184,7 @@ pub fn router(st: AppState) -> Router {
         .route("/orgs", get(api::orgs).post(api::create_org))
         .route("/users", get(api::users))
         .merge(crate::cases::api::routes())
+        .merge(crate::directory::api::routes())
         .fallback(not_found);
     let request_id = HeaderName::from_static("x-request-id");
     let mut app = Router::new()

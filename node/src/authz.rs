@@ -116,10 +116,19 @@ pub enum Action {
     /// Open one case's identifying fields, with a written reason (audited, shown to
     /// national administrators).
     BreakGlass,
+    /// See the federation: peers, delivery state, manifest, evidence log.
+    ViewFederation,
+    /// Approve or block peers, keys and agreements.
+    ManageFederation,
+    /// See the regional service directory (this node's services and its peers').
+    ViewDirectory,
+    /// Add, change and deactivate services of the directory (an organisation's coordinator:
+    /// their own organisation's; a national administrator: any organisation's).
+    EditDirectory,
 }
 
 impl Action {
-    pub const ALL: [Action; 19] = [
+    pub const ALL: [Action; 23] = [
         Action::ViewHome,
         Action::ManageOwnAccount,
         Action::ManageOwnTokens,
@@ -139,6 +148,10 @@ impl Action {
         Action::ImportCases,
         Action::ViewCaseIndex,
         Action::BreakGlass,
+        Action::ViewFederation,
+        Action::ManageFederation,
+        Action::ViewDirectory,
+        Action::EditDirectory,
     ];
 
     pub fn code(self) -> &'static str {
@@ -162,6 +175,10 @@ impl Action {
             Action::ImportCases => "import_cases",
             Action::ViewCaseIndex => "view_case_index",
             Action::BreakGlass => "break_glass",
+            Action::ViewFederation => "view_federation",
+            Action::ManageFederation => "manage_federation",
+            Action::ViewDirectory => "view_directory",
+            Action::EditDirectory => "edit_directory",
         }
     }
 }
@@ -180,6 +197,10 @@ pub fn role_allows(role: Role, action: Action) -> bool {
         ViewCases | EditCases => matches!(role, OrgAdmin | Caseworker),
         ReassignCases | OverrideConsent | ExportCases | ImportCases => role == OrgAdmin,
         ViewCaseIndex | BreakGlass => role == NodeAdmin,
+        ViewFederation => matches!(role, NodeAdmin | Auditor),
+        ManageFederation => role == NodeAdmin,
+        ViewDirectory => true,
+        EditDirectory => matches!(role, NodeAdmin | OrgAdmin),
     }
 }
 
@@ -275,6 +296,18 @@ mod tests {
         let c = actor(Role::Caseworker, Some(Uuid::now_v7()));
         assert!(!c.may_manage(Role::Caseworker, c.org_id));
         assert!(c.assignable_roles().is_empty());
+    }
+
+    #[test]
+    fn everyone_sees_the_directory_and_only_administrators_edit_it() {
+        for r in Role::ALL {
+            assert!(role_allows(r, Action::ViewDirectory), "{r}");
+            assert_eq!(
+                role_allows(r, Action::EditDirectory),
+                matches!(r, Role::NodeAdmin | Role::OrgAdmin),
+                "{r}"
+            );
+        }
     }
 
     #[test]

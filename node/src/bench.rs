@@ -195,6 +195,7 @@ async fn start(db_url: &str, dir: &std::path::Path) -> anyhow::Result<Fixture> {
         },
         http: HttpConfig::default(),
         log: LogConfig::default(),
+        federation: None,
     };
     let store = crate::store::connect(db_url).await?;
     store.migrate().await?;

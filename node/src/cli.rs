@@ -70,6 +70,12 @@ enum Command {
     /// Manage the node's keys.
     #[command(subcommand)]
     Keys(KeysCmd),
+    /// Federations: create one and sign its manifests (governance), join one, node status.
+    #[command(subcommand)]
+    Federation(crate::federation::cli::FederationCmd),
+    /// This node's decisions about the federation's members: approve, block.
+    #[command(subcommand)]
+    Peer(crate::federation::cli::PeerCmd),
 }
 
 #[derive(Debug, Subcommand)]
@@ -89,6 +95,16 @@ enum KeysCmd {
 
 #[derive(Debug, Subcommand)]
 enum BenchCmd {
+    /// The federation: envelopes per second between two nodes on loopback against raw Ed25519
+    /// signing and verification, and the time to drain a backlog after a partition.
+    Federation {
+        /// Envelopes delivered over a healthy link.
+        #[arg(long, default_value_t = 5000)]
+        envelopes: usize,
+        /// Envelopes queued while the receiver is down.
+        #[arg(long, default_value_t = 50_000)]
+        backlog: usize,
+    },
     /// The case registry: API registrations vs raw inserts, case-list latency, import rate,
     /// peak memory.
     Registry {
@@ -170,6 +186,18 @@ struct InitArgs {
     /// Replace an existing node's keys and configuration.
     #[arg(long)]
     force: bool,
+    /// Make the node ready to join a federation: the mutual-TLS federation listener.
+    #[arg(long)]
+    federation_listen: Option<SocketAddr>,
+    /// The URL peers reach the federation listener at (default `https://<federation-listen>`).
+    #[arg(long, requires = "federation_listen")]
+    federation_endpoint: Option<String>,
+    /// This member's role in the federation: `node` (a country) or `hub`.
+    #[arg(long, default_value = "node", value_parser = ["node", "hub"])]
+    federation_role: String,
+    /// The member's name as the manifest shows it (default: the country's name).
+    #[arg(long)]
+    federation_name: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -304,7 +332,7 @@ fn init_logging(config: Option<&Config>, default_level: &str) {
     };
 }
 
-async fn open(config_path: &Path) -> anyhow::Result<(Config, SharedStore)> {
+pub(crate) async fn open(config_path: &Path) -> anyhow::Result<(Config, SharedStore)> {
     let config = Config::load(config_path)?;
     let store = crate::store::connect(config.database_url.expose())
         .await
@@ -316,7 +344,7 @@ async fn open(config_path: &Path) -> anyhow::Result<(Config, SharedStore)> {
     Ok((config, store))
 }
 
-fn cli_ctx(clock: &dyn Clock) -> AuditCtx {
+pub(crate) fn cli_ctx(clock: &dyn Clock) -> AuditCtx {
     let who = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
     AuditCtx {
         at: clock.now(),
@@ -387,6 +415,17 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     database_url: a.database_url,
                     tls: !a.no_tls,
                     force: a.force,
+                    federation: a
+                        .federation_listen
+                        .map(|listen| crate::init::FederationInit {
+                            listen,
+                            endpoint: a.federation_endpoint.clone(),
+                            role: a.federation_role.clone(),
+                            name: a
+                                .federation_name
+                                .clone()
+                                .unwrap_or_else(|| a.country.to_string()),
+                        }),
                 },
                 &clock,
             )
@@ -644,6 +683,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             init_logging(None, "warn");
             run_export(&cli.config, a).await
         }
+        Command::Bench(BenchCmd::Federation { envelopes, backlog }) => {
+            init_logging(None, "error");
+            crate::federation::bench::run(crate::federation::bench::FederationBenchOptions {
+                envelopes,
+                backlog,
+            })
+            .await?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench(BenchCmd::Registry {
             database_url,
             api_cases,
@@ -662,6 +710,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 import_rows,
             })
             .await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Federation(cmd) => {
+            init_logging(None, "warn");
+            if !crate::federation::cli::governance(&cmd, &clock)? {
+                crate::federation::cli::node_command(&cli.config, &cmd, &clock).await?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Peer(cmd) => {
+            init_logging(None, "warn");
+            crate::federation::cli::peer_command(&cli.config, &cmd, &clock).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Keys(KeysCmd::RotateDataKey { no_new_key, grace }) => {
@@ -712,7 +772,22 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                                 "Audit trail intact: {} entries, {} signed checkpoints.",
                                 r.entries, r.checkpoints
                             );
-                            Ok(ExitCode::SUCCESS)
+                            match crate::federation::evidence::verify(
+                                store.as_ref(),
+                                config.country,
+                                &[identity.public_key_b64()],
+                            )
+                            .await?
+                            {
+                                Ok(e) => {
+                                    println!("Federation evidence log intact: {} entries, {} signed seals.", e.entries, e.seals);
+                                    Ok(ExitCode::SUCCESS)
+                                }
+                                Err(broken) => {
+                                    eprintln!("EVIDENCE LOG BROKEN: {broken}");
+                                    Ok(ExitCode::from(2))
+                                }
+                            }
                         }
                         Err(broken) => {
                             eprintln!("AUDIT TRAIL BROKEN: {broken}");
@@ -912,7 +987,13 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     if state.config.tls.is_none() && !addr.ip().is_loopback() {
         tracing::warn!("serving plain HTTP on a non-loopback address: put a TLS proxy in front (security.behind_tls_proxy)");
     }
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let federation = crate::federation::start(state.clone(), stop_rx).await?;
     let result = app.run(shutdown_signal()).await;
+    let _ = stop_tx.send(true);
+    if let Some(handle) = federation {
+        let _ = handle.await;
+    }
     let _ = sched.shutdown().await;
     state.store.close().await;
     result

@@ -55,6 +55,71 @@ pub struct Config {
     pub http: HttpConfig,
     #[serde(default)]
     pub log: LogConfig,
+    /// Membership of a federation: the mutual-TLS listener and delivery settings. Without
+    /// it the node stands alone.
+    #[serde(default)]
+    pub federation: Option<FederationConfig>,
+}
+
+/// The federation side of a node (docs/protocol.md).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FederationConfig {
+    /// Address of the mutual-TLS federation listener (separate from the web listener).
+    pub listen: SocketAddr,
+    /// The URL peers reach this node at (goes into the manifest), e.g. `https://gt.example:7443`.
+    pub endpoint: String,
+    /// The TLS certificate and key of the federation listener and client (not the signing key).
+    pub tls_cert: PathBuf,
+    pub tls_key: PathBuf,
+    /// This member's role in the manifest: `node` or `hub`.
+    #[serde(default = "default_member_role")]
+    pub role: String,
+    /// Human name of the member, for the manifest.
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub delivery: DeliveryConfig,
+}
+
+fn default_member_role() -> String {
+    "node".into()
+}
+
+/// Delivery timings. The defaults suit production; tests shorten them.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeliveryConfig {
+    /// How often idle workers look for new outbox entries and due retries.
+    pub poll_millis: u64,
+    /// First retry delay after a failure; doubles up to `max_backoff_seconds`.
+    pub min_backoff_millis: u64,
+    pub max_backoff_seconds: u64,
+    /// Envelopes per request.
+    pub batch_size: usize,
+    /// How long a replica holds a (peer, channel) lease before another may take over.
+    pub lease_seconds: u64,
+    /// How often to ask peers for a newer manifest and to pull from peers we have not heard.
+    pub sync_seconds: u64,
+    /// Time to connect to a peer (TCP and TLS).
+    pub connect_timeout_millis: u64,
+    /// Time for a whole request to a peer.
+    pub request_timeout_millis: u64,
+}
+
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        DeliveryConfig {
+            poll_millis: 1000,
+            min_backoff_millis: 1000,
+            max_backoff_seconds: 3600,
+            batch_size: 100,
+            lease_seconds: 30,
+            sync_seconds: 300,
+            connect_timeout_millis: 5000,
+            request_timeout_millis: 30_000,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -144,7 +209,7 @@ impl Default for LogConfig {
     fn default() -> Self {
         LogConfig {
             format: LogFormat::Text,
-            level: "info".into(),
+            level: "info,tokio_cron_scheduler=warn".into(),
         }
     }
 }
@@ -241,6 +306,43 @@ fn toml_string(c: &Config) -> String {
             LogFormat::Json => "json",
         },
         level = c.log.level,
+    ) + &federation_toml(c.federation.as_ref())
+}
+
+fn federation_toml(f: Option<&FederationConfig>) -> String {
+    let Some(f) = f else { return String::new() };
+    let d = &f.delivery;
+    format!(
+        "\n[federation]\n\
+         listen = {listen:?}\n\
+         endpoint = {endpoint:?}\n\
+         tls_cert = {cert:?}\n\
+         tls_key = {key:?}\n\
+         role = {role:?}\n\
+         name = {name:?}\n\n\
+         [federation.delivery]\n\
+         poll_millis = {poll}\n\
+         min_backoff_millis = {minb}\n\
+         max_backoff_seconds = {maxb}\n\
+         batch_size = {batch}\n\
+         lease_seconds = {lease}\n\
+         sync_seconds = {sync}\n\
+         connect_timeout_millis = {cto}\n\
+         request_timeout_millis = {rto}\n",
+        listen = f.listen.to_string(),
+        endpoint = f.endpoint,
+        cert = f.tls_cert.display().to_string(),
+        key = f.tls_key.display().to_string(),
+        role = f.role,
+        name = f.name,
+        poll = d.poll_millis,
+        minb = d.min_backoff_millis,
+        maxb = d.max_backoff_seconds,
+        batch = d.batch_size,
+        lease = d.lease_seconds,
+        sync = d.sync_seconds,
+        cto = d.connect_timeout_millis,
+        rto = d.request_timeout_millis,
     )
 }
 

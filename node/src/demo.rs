@@ -1,13 +1,18 @@
-//! `puente demo`: a ready-to-try node on SQLite with three organisations and a user of every
-//! role. Made once in its data directory and reused afterwards; the log-ins are printed at
-//! every start (and kept in `demo-logins.txt` there). Demo passwords are public: never put
-//! real data in a demo node.
+//! `puente demo`: a small federation on loopback, ready to try — nodes for Guatemala (GTM),
+//! Honduras (HND) and El Salvador (SLV) and the regional hub (REG), each with its own data
+//! directory, SQLite database, signing key and mutual-TLS identity, joined under a manifest
+//! signed by two of three governance keys. Every country node has organisations, a user of
+//! every role and invented services in the regional directory; Guatemala also has three
+//! invented cases. Made once in the demo directory and reused afterwards; the addresses and
+//! log-ins are printed at every start (and kept in `demo-logins.txt` there). Demo passwords are
+//! public: never put real data in a demo federation.
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
+use puente_common::CountryCode;
 
 use crate::admin::{orgs, users};
 use crate::audit::AuditCtx;
@@ -18,77 +23,303 @@ use crate::config::Config;
 /// The demo password of every demo user.
 pub const DEMO_PASSWORD: &str = "Puente-demo-2026";
 
-const ORGS: [(&str, &str, &str); 3] = [
-    ("ASOC1", "Asociación Refugio de la Niñez (demo)", "NGO"),
-    ("FUND2", "Fundación Sobrevivientes (demo)", "NGO"),
-    (
-        "PGN",
-        "Procuraduría General de la Nación (demo)",
-        "CENTRAL_GOVERNMENT",
-    ),
+/// The members of the demo federation, in order: id and name. The first listens on the
+/// address given to `puente demo`, the others on the next ports.
+const MEMBERS: [(&str, &str); 4] = [
+    ("GTM", "Guatemala"),
+    ("HND", "Honduras"),
+    ("SLV", "El Salvador"),
+    ("REG", "Hub regional"),
 ];
 
-/// (username, display name, role, organisation code or "")
-const USERS: [(&str, &str, &str, &str); 6] = [
-    ("admin", "Administración nacional (demo)", "node_admin", ""),
-    (
-        "coordinacion",
-        "Coordinadora ASOC1 (demo)",
-        "org_admin",
-        "ASOC1",
-    ),
-    (
-        "gestora",
-        "Gestora de casos ASOC1 (demo)",
-        "caseworker",
-        "ASOC1",
-    ),
-    (
-        "gestor2",
-        "Gestor de casos FUND2 (demo)",
-        "caseworker",
-        "FUND2",
-    ),
-    ("analista", "Analista nacional (demo)", "analyst", ""),
-    ("auditora", "Auditora (demo)", "auditor", ""),
-];
+/// Organisations of a country's demo node: (code, name, type).
+fn orgs_of(country: &str) -> &'static [(&'static str, &'static str, &'static str)] {
+    match country {
+        "GTM" => &[
+            ("ASOC1", "Asociación Refugio de la Niñez (demo)", "NGO"),
+            ("FUND2", "Fundación Sobrevivientes (demo)", "NGO"),
+            (
+                "PGN",
+                "Procuraduría General de la Nación (demo)",
+                "CENTRAL_GOVERNMENT",
+            ),
+        ],
+        "HND" => &[
+            ("CASAE", "Casa Esperanza (demo)", "NGO"),
+            ("CJVS", "Clínica Jurídica del Valle de Sula (demo)", "NGO"),
+        ],
+        "SLV" => &[
+            (
+                "CAPSS",
+                "Centro de Atención Psicosocial San Salvador (demo)",
+                "NGO",
+            ),
+            ("RETSV", "Red de Retorno Digno (demo)", "NGO"),
+        ],
+        _ => &[],
+    }
+}
 
-/// Creates (once) and serves the demo node.
+/// Users of a country's demo node: (username, display name, role, organisation code or "").
+fn users_of(country: &str) -> Vec<(&'static str, String, &'static str, &'static str)> {
+    let (first, second) = match country {
+        "GTM" => ("ASOC1", "FUND2"),
+        "HND" => ("CASAE", "CJVS"),
+        "SLV" => ("CAPSS", "RETSV"),
+        _ => {
+            return vec![
+                (
+                    "admin",
+                    "Administración regional (demo)".into(),
+                    "node_admin",
+                    "",
+                ),
+                ("analista", "Analista regional (demo)".into(), "analyst", ""),
+            ]
+        }
+    };
+    vec![
+        (
+            "admin",
+            format!("Administración nacional {country} (demo)"),
+            "node_admin",
+            "",
+        ),
+        (
+            "coordinacion",
+            format!("Coordinación {first} (demo)"),
+            "org_admin",
+            first,
+        ),
+        (
+            "gestora",
+            format!("Gestora de casos {first} (demo)"),
+            "caseworker",
+            first,
+        ),
+        (
+            "gestor2",
+            format!("Gestor de casos {second} (demo)"),
+            "caseworker",
+            second,
+        ),
+        (
+            "analista",
+            format!("Analista nacional {country} (demo)"),
+            "analyst",
+            "",
+        ),
+        (
+            "auditora",
+            format!("Auditora {country} (demo)"),
+            "auditor",
+            "",
+        ),
+    ]
+}
+
+/// One member of a federation made on this machine (the demo, the federation benchmark).
+#[derive(Debug, Clone)]
+pub struct DemoMember {
+    pub id: CountryCode,
+    pub name: &'static str,
+    pub dir: PathBuf,
+    pub web: SocketAddr,
+    pub federation: SocketAddr,
+}
+
+fn members(data_dir: &Path, listen: SocketAddr) -> anyhow::Result<Vec<DemoMember>> {
+    MEMBERS
+        .iter()
+        .enumerate()
+        .map(|(i, (id, name))| {
+            let offset = u16::try_from(i).unwrap_or(0);
+            let web = SocketAddr::new(listen.ip(), listen.port().saturating_add(offset));
+            let federation =
+                SocketAddr::new(listen.ip(), listen.port().saturating_add(100 + offset));
+            Ok(DemoMember {
+                id: id.parse()?,
+                name,
+                dir: data_dir.join(id.to_lowercase()),
+                web,
+                federation,
+            })
+        })
+        .collect()
+}
+
+/// Creates (once) and serves the demo federation until Ctrl-C.
 pub async fn run(data_dir: &Path, listen: SocketAddr) -> anyhow::Result<()> {
     let clock = SystemClock;
-    let config_path = data_dir.join("puente.toml");
     let logins_path = data_dir.join("demo-logins.txt");
-    if !config_path.exists() {
-        crate::init::init(
-            &crate::init::InitOptions {
-                country: "GTM".parse()?,
-                data_dir: data_dir.to_owned(),
-                listen,
-                database_url: None,
-                tls: false,
-                force: false,
-            },
-            &clock,
-        )
-        .await?;
-        let config = Config::load(&config_path)?;
-        let logins = seed(&config, &clock).await?;
+    let members = members(data_dir, listen)?;
+    if !logins_path.exists() {
+        if data_dir.exists() && std::fs::read_dir(data_dir)?.next().is_some() {
+            anyhow::bail!(
+                "{} holds an unfinished or older demo; delete it to start afresh",
+                data_dir.display()
+            );
+        }
+        let logins = create(data_dir, &members, &clock, true).await?;
         std::fs::write(&logins_path, &logins)?;
     }
-    let mut config = Config::load(&config_path)?;
-    config.listen = listen;
     let logins = std::fs::read_to_string(&logins_path)
         .context("demo-logins.txt is missing; delete the demo directory to start afresh")?;
-    println!(
-        "Puente demo node (GTM) on http://{listen}/  — data in {}",
-        data_dir.display()
-    );
+    println!("Puente demo federation — data in {}", data_dir.display());
     println!("{logins}");
+    println!("The directories of the three countries reach each other within seconds: open /directory on any node.");
     println!(
         "Stop with Ctrl-C. Delete {} to start afresh.",
         data_dir.display()
     );
-    crate::cli::serve(config).await
+    let mut nodes = tokio::task::JoinSet::new();
+    for m in &members {
+        let mut config = Config::load(&m.dir.join("puente.toml"))?;
+        config.listen = m.web;
+        nodes.spawn(crate::cli::serve(config));
+    }
+    while let Some(done) = nodes.join_next().await {
+        done??;
+    }
+    Ok(())
+}
+
+/// Makes the members (each in its own directory, with its own SQLite database and keys), the
+/// federation's governance and a manifest with a directory agreement among all, signed by two
+/// governance keys, and joins every member with every peer and the agreement approved. With
+/// `seed`, each gets demo organisations, users and services. Returns the printable addresses
+/// and log-ins.
+pub async fn create(
+    data_dir: &Path,
+    members: &[DemoMember],
+    clock: &dyn Clock,
+    seed_data: bool,
+) -> anyhow::Result<String> {
+    use crate::federation::admin;
+    use crate::store::fed_sql::ApprovalKind;
+    use puente_federation::manifest::{
+        Agreement, AgreementKind, Governance, GovernanceKey, Manifest, SignedManifest,
+    };
+    use puente_federation::{KeyId, SigningIdentity};
+
+    std::fs::create_dir_all(data_dir)?;
+    let now = clock.now();
+    let mut lines = vec![format!("Demo log-ins (password for all: {DEMO_PASSWORD}):")];
+    let mut entries = Vec::new();
+    for m in members {
+        crate::init::init(
+            &crate::init::InitOptions {
+                country: m.id,
+                data_dir: m.dir.clone(),
+                listen: m.web,
+                database_url: None,
+                tls: false,
+                force: false,
+                federation: Some(crate::init::FederationInit {
+                    listen: m.federation,
+                    endpoint: None,
+                    role: if m.id.as_str() == "REG" {
+                        "hub".into()
+                    } else {
+                        "node".into()
+                    },
+                    name: m.name.into(),
+                }),
+            },
+            clock,
+        )
+        .await?;
+        let mut config = Config::load(&m.dir.join("puente.toml"))?;
+        // Quick delivery, so that a newcomer sees the directories arrive within seconds.
+        if let Some(f) = config.federation.as_mut() {
+            f.delivery.poll_millis = 500;
+            f.delivery.min_backoff_millis = 500;
+            f.delivery.max_backoff_seconds = 30;
+            f.delivery.sync_seconds = 15;
+        }
+        std::fs::write(m.dir.join("puente.toml"), config.to_toml())?;
+        lines.push(String::new());
+        lines.push(format!("{} — {}  http://{}/", m.id, m.name, m.web));
+        if seed_data {
+            lines.push(seed(&config, clock).await?);
+        }
+        entries.push(crate::federation::cli::member_info(&config, now)?);
+    }
+    // Governance: one key for each country; two signatures make a manifest valid. The keys
+    // stay in the demo directory, which a real federation would never do.
+    let year = chrono::Datelike::year(&now);
+    let mut keys = Vec::new();
+    let mut holders = Vec::new();
+    for m in members.iter().filter(|m| m.id.as_str() != "REG") {
+        let id: KeyId = format!("{}-{year:04}g", m.id).parse()?;
+        let identity = SigningIdentity::generate(id.clone());
+        keys.push(GovernanceKey {
+            id,
+            holder: m.id,
+            public_key: identity.public_key_b64(),
+        });
+        holders.push(identity);
+    }
+    let governance = Governance {
+        threshold: u32::try_from(keys.len().min(2)).unwrap_or(1),
+        keys,
+    };
+    let ids: Vec<CountryCode> = members.iter().map(|m| m.id).collect();
+    let mut manifest = SignedManifest {
+        manifest: Manifest {
+            v: 1,
+            federation: "puente-demo".into(),
+            version: 1,
+            issued_at: now,
+            expires_at: now + chrono::Duration::days(365),
+            grace_seconds: 7 * 86_400,
+            governance: governance.clone(),
+            members: entries,
+            agreements: vec![Agreement {
+                id: format!(
+                    "directory-{}",
+                    ids.iter()
+                        .map(CountryCode::as_str)
+                        .collect::<Vec<_>>()
+                        .join("-")
+                ),
+                kind: AgreementKind::Directory,
+                members: ids.clone(),
+                hub: None,
+            }],
+        },
+        signatures: Vec::new(),
+    };
+    for signer in holders.iter().take(2) {
+        manifest
+            .add_signature(signer)
+            .map_err(|e| anyhow::anyhow!("demo manifest: {e}"))?;
+    }
+    let agreement_id = manifest.manifest.agreements[0].id.clone();
+    for m in members {
+        let config = Config::load(&m.dir.join("puente.toml"))?;
+        let store = crate::store::connect(config.database_url.expose()).await?;
+        let ctx = AuditCtx::system(now);
+        admin::join(
+            store.as_ref(),
+            &ctx,
+            &governance,
+            &governance.fingerprint(),
+            &manifest,
+        )
+        .await?;
+        for peer in members.iter().filter(|p| p.id != m.id) {
+            admin::approve(store.as_ref(), &ctx, ApprovalKind::Peer, peer.id.as_str()).await?;
+        }
+        admin::approve(store.as_ref(), &ctx, ApprovalKind::Agreement, &agreement_id).await?;
+        store.close().await;
+    }
+    lines.push(String::new());
+    lines.push(format!(
+        "Federation \"puente-demo\": manifest version 1, anchor fingerprint {}",
+        governance.fingerprint()
+    ));
+    Ok(lines.join("\n"))
 }
 
 /// Makes the organisations and users; returns the printable log-ins.
@@ -104,7 +335,8 @@ async fn seed(config: &Config, clock: &dyn Clock) -> anyhow::Result<String> {
         request_id: None,
     };
     let explain = |e: crate::error::AppError| anyhow::anyhow!("demo seed: {e}");
-    for (code, name, t) in ORGS {
+    let country = config.country.as_str();
+    for (code, name, t) in orgs_of(country).iter().copied() {
         orgs::create(store.as_ref(), &ctx, &orgs::NewOrg::new(code, name, t))
             .await
             .map_err(explain)?;
@@ -116,8 +348,8 @@ async fn seed(config: &Config, clock: &dyn Clock) -> anyhow::Result<String> {
         data_key,
         identity,
     )?;
-    let mut lines = vec![format!("Demo log-ins (password for all: {DEMO_PASSWORD}):")];
-    for (username, name, role, org) in USERS {
+    let mut lines = Vec::new();
+    for (username, name, role, org) in users_of(country) {
         let org_id = if org.is_empty() {
             String::new()
         } else {
@@ -125,7 +357,7 @@ async fn seed(config: &Config, clock: &dyn Clock) -> anyhow::Result<String> {
         };
         let input = users::NewUser {
             username: username.into(),
-            display_name: name.into(),
+            display_name: name,
             org_id,
             role: role.into(),
         };
@@ -157,10 +389,41 @@ async fn seed(config: &Config, clock: &dyn Clock) -> anyhow::Result<String> {
         }
         lines.push(line);
     }
-    seed_cases(&state, &ctx).await?;
-    lines.push("  (ASOC1 has three invented cases to look at.)".into());
+    if country == "GTM" {
+        seed_cases(&state, &ctx).await?;
+        lines.push("  (ASOC1 has three invented cases to look at.)".into());
+    }
+    if !orgs_of(country).is_empty() {
+        seed_directory(&state, &ctx).await?;
+    }
     store.close().await;
     Ok(lines.join("\n"))
+}
+
+/// The invented services of the node's organisations in the regional directory
+/// (`directory::demo`), saved by the national administrator `admin`.
+async fn seed_directory(state: &crate::app::AppState, ctx: &AuditCtx) -> anyhow::Result<()> {
+    let user = state.store.user_by_username("admin").await?;
+    let actor = crate::authz::Actor {
+        user_id: user.id,
+        username: user.username.clone(),
+        role: user.role,
+        org_id: user.org_id,
+    };
+    let audit = AuditCtx {
+        actor_id: Some(user.id),
+        actor: user.username.clone(),
+        org_id: user.org_id,
+        ..ctx.clone()
+    };
+    let who = crate::cases::Who {
+        actor: &actor,
+        audit: &audit,
+    };
+    crate::directory::demo::seed_demo_services(state, who, None)
+        .await
+        .map_err(|e| anyhow::anyhow!("demo directory: {e}"))?;
+    Ok(())
 }
 
 /// Three invented cases of ASOC1, registered by `gestora`, so the registry has something to

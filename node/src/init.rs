@@ -13,7 +13,10 @@ use puente_common::CountryCode;
 use puente_federation::{KeyId, SigningIdentity};
 
 use crate::clock::Clock;
-use crate::config::{Config, HttpConfig, KeysConfig, LogConfig, Secret, SecurityConfig, TlsConfig};
+use crate::config::{
+    Config, DeliveryConfig, FederationConfig, HttpConfig, KeysConfig, LogConfig, Secret,
+    SecurityConfig, TlsConfig,
+};
 use crate::crypto::DataKey;
 
 /// What `init` made, for the operator.
@@ -35,10 +38,23 @@ pub struct InitOptions {
     /// Write a development certificate and serve HTTPS.
     pub tls: bool,
     pub force: bool,
+    /// Join-ready: the mutual-TLS federation listener and the URL peers reach it at.
+    pub federation: Option<FederationInit>,
+}
+
+/// The federation part of `init`.
+#[derive(Debug, Clone)]
+pub struct FederationInit {
+    pub listen: SocketAddr,
+    /// Defaults to `https://<listen>`.
+    pub endpoint: Option<String>,
+    /// `node` or `hub`.
+    pub role: String,
+    pub name: String,
 }
 
 /// Writes a file readable by its owner only.
-fn write_private(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+pub(crate) fn write_private(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
     let mut opts = fs::OpenOptions::new();
     opts.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -98,6 +114,10 @@ pub async fn init(opts: &InitOptions, clock: &dyn Clock) -> anyhow::Result<InitR
     } else {
         None
     };
+    let federation = match &opts.federation {
+        Some(f) => Some(federation_identity(&dir, opts.country, f)?),
+        None => None,
+    };
     let database_url = opts
         .database_url
         .clone()
@@ -116,6 +136,7 @@ pub async fn init(opts: &InitOptions, clock: &dyn Clock) -> anyhow::Result<InitR
         security: SecurityConfig::default(),
         http: HttpConfig::default(),
         log: LogConfig::default(),
+        federation,
     };
     write_private(&config_path, config.to_toml().as_bytes())?;
     let store = crate::store::connect(config.database_url.expose())
@@ -131,6 +152,51 @@ pub async fn init(opts: &InitOptions, clock: &dyn Clock) -> anyhow::Result<InitR
         config,
         public_key: identity.public_key_b64(),
     })
+}
+
+/// The federation TLS identity (its own key, not the signing key) and the config section.
+fn federation_identity(
+    dir: &Path,
+    country: CountryCode,
+    f: &FederationInit,
+) -> anyhow::Result<FederationConfig> {
+    let endpoint = f
+        .endpoint
+        .clone()
+        .unwrap_or_else(|| format!("https://{}", f.listen));
+    let host = endpoint_host(&endpoint)?;
+    let generated = puente_federation::transport::generate_tls_identity(country, &[host])?;
+    let (cert, key) = (dir.join("fed-tls-cert.pem"), dir.join("fed-tls-key.pem"));
+    fs::write(&cert, &generated.cert_pem)?;
+    write_private(&key, generated.key_pem.as_bytes())?;
+    Ok(FederationConfig {
+        listen: f.listen,
+        endpoint,
+        tls_cert: cert,
+        tls_key: key,
+        role: f.role.clone(),
+        name: f.name.clone(),
+        delivery: DeliveryConfig::default(),
+    })
+}
+
+/// The host of an `https://host:port` endpoint, for the certificate's names.
+fn endpoint_host(endpoint: &str) -> anyhow::Result<String> {
+    let rest = endpoint
+        .strip_prefix("https://")
+        .ok_or_else(|| anyhow::anyhow!("the federation endpoint must start with https://"))?;
+    let authority = rest.split('/').next().unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default().to_owned(),
+        None => authority
+            .rsplit_once(':')
+            .map_or(authority, |(h, _)| h)
+            .to_owned(),
+    };
+    if host.is_empty() {
+        bail!("the federation endpoint has no host: {endpoint}");
+    }
+    Ok(host)
 }
 
 /// The node's keys, read from the files the configuration names.

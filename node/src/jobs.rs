@@ -16,6 +16,25 @@ pub async fn checkpoint_now(st: &AppState) {
     }
 }
 
+/// Seals the federation evidence log's head for today (also run once at start).
+pub async fn seal_evidence(st: &AppState) {
+    if st.config.federation.is_none() {
+        return;
+    }
+    match crate::federation::evidence::seal(
+        st.store.as_ref(),
+        st.config.country,
+        &st.identity,
+        st.clock.now(),
+    )
+    .await
+    {
+        Ok(Some(seq)) => tracing::info!(seq, "evidence log sealed"),
+        Ok(None) => {}
+        Err(e) => tracing::error!(error = %e, "evidence seal failed"),
+    }
+}
+
 async fn purge_sessions(st: &AppState) {
     let now = st.clock.now();
     let idle = now - Duration::minutes(i64::from(st.config.security.session_idle_minutes));
@@ -26,8 +45,9 @@ async fn purge_sessions(st: &AppState) {
     }
 }
 
-/// Starts the scheduler: the daily signed audit checkpoint (00:05 UTC) and the session purge
-/// (every 10 minutes).
+/// Starts the scheduler: the daily signed audit checkpoint (00:05 UTC), the daily seal of the
+/// federation evidence log (23:55 UTC, so each day's entries are sealed that day) and the
+/// session purge (every 10 minutes).
 pub async fn start(st: AppState) -> anyhow::Result<JobScheduler> {
     let sched = JobScheduler::new().await?;
     let s = st.clone();
@@ -35,6 +55,13 @@ pub async fn start(st: AppState) -> anyhow::Result<JobScheduler> {
         .add(Job::new_async("0 5 0 * * *", move |_, _| {
             let s = s.clone();
             Box::pin(async move { checkpoint_now(&s).await })
+        })?)
+        .await?;
+    let s = st.clone();
+    sched
+        .add(Job::new_async("0 55 23 * * *", move |_, _| {
+            let s = s.clone();
+            Box::pin(async move { seal_evidence(&s).await })
         })?)
         .await?;
     let s = st.clone();

@@ -8,9 +8,11 @@
 //! - [`authz`]: roles, actions and the one permission table.
 //! - [`auth`]: passwords, second factor, sessions, CSRF, API tokens, log-in pages.
 //! - [`admin`]: organisations, users, roles and tokens, in pages and the JSON API.
+//! - [`directory`]: the regional service directory (this node's services and its peers').
 //! - [`audit`]: the hash-chained audit trail, its checkpoints and its page.
 //! - [`store`]: the storage trait, SQLite and PostgreSQL.
 //! - [`web`]: layout, translations, security headers; [`crypto`]: the data key.
+//! - [`federation`]: membership, delivery and the `/federation/v1` listener (mutual TLS).
 //! - [`jobs`]: scheduled work.
 //!
 //! Nothing here logs a victim's data, a password, a token or a key.
@@ -27,8 +29,10 @@ pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod demo;
+pub mod directory;
 pub mod error;
 pub mod export;
+pub mod federation;
 pub mod import;
 pub mod init;
 pub mod jobs;

@@ -344,6 +344,18 @@ coded! {
 }
 
 coded! {
+    /// Who a service of the regional directory is meant for (the list: minors, women,
+    /// men, LGBTI people, indigenous peoples). A set; none listed means anyone.
+    PopulationServed, "population" {
+        Minors = "MINORS", None;
+        Women = "WOMEN", None;
+        Men = "MEN", None;
+        Lgbti = "LGBTI", None;
+        Indigenous = "INDIGENOUS", None;
+    }
+}
+
+coded! {
     /// Where a service stands.
     ServiceStatus, "service_status" {
         Planned = "PLANNED", None;
@@ -509,6 +521,7 @@ macro_rules! with_all_enums {
             PerpetratorRole,
             PerpetratorSex,
             ServiceType,
+            PopulationServed,
             ServiceStatus,
             ProceedingStage,
             Verdict,

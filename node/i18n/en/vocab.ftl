@@ -267,6 +267,13 @@ code-service_type-RIGHTS_BASED_TRAINING = Rights-based Training
 code-service_type-SEXUAL_EXPLOITATION_REHABILITATION = Sexual Exploitation Rehabilitation
 code-service_type-OTHER = Other
 
+## population (regional service directory)
+code-population-MINORS = Children and adolescents
+code-population-WOMEN = Women
+code-population-MEN = Men
+code-population-LGBTI = LGBTI people
+code-population-INDIGENOUS = Indigenous peoples
+
 ## service_status
 code-service_status-PLANNED = Planned
 code-service_status-IN_PROGRESS = In progress

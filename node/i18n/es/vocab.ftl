@@ -267,6 +267,13 @@ code-service_type-RIGHTS_BASED_TRAINING = Formación en derechos
 code-service_type-SEXUAL_EXPLOITATION_REHABILITATION = Rehabilitación tras explotación sexual
 code-service_type-OTHER = Otro
 
+## population (regional service directory)
+code-population-MINORS = Niñas, niños y adolescentes
+code-population-WOMEN = Mujeres
+code-population-MEN = Hombres
+code-population-LGBTI = Personas LGBTI
+code-population-INDIGENOUS = Pueblos indígenas
+
 ## service_status
 code-service_status-PLANNED = Planificado
 code-service_status-IN_PROGRESS = En curso

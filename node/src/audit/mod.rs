@@ -76,6 +76,18 @@ pub struct AuditCtx {
 }
 
 impl AuditCtx {
+    /// The node itself acting (scheduled work, federation delivery).
+    pub fn system(at: DateTime<Utc>) -> Self {
+        AuditCtx {
+            at,
+            actor_id: None,
+            actor: "system".into(),
+            org_id: None,
+            ip: None,
+            request_id: None,
+        }
+    }
+
     pub fn event(&self, action: &str, outcome: Outcome) -> AuditEvent {
         AuditEvent {
             at: self.at,

@@ -48,6 +48,7 @@ use crate::app::AppState;
 use crate::auth::ApiActor;
 use crate::authz::{Action, Role};
 use crate::cases::{self as svc, NewCase, PersonChoice, Who};
+use crate::directory::api::Merge as DirectoryOperations;
 use crate::error::{AppError, AppResult, ErrorInfo, FieldError};
 
 /// The routes of this module, with the action each needs (for `app::ROUTES` and the matrix
@@ -219,7 +220,7 @@ pub(crate) fn body<T>(r: Result<Json<T>, JsonRejection>) -> AppResult<T> {
 }
 
 /// Query parameters, or a 422 naming the unknown or malformed one.
-fn query<T>(r: Result<Query<T>, QueryRejection>) -> AppResult<T> {
+pub(crate) fn query<T>(r: Result<Query<T>, QueryRejection>) -> AppResult<T> {
     match r {
         Ok(Query(v)) => Ok(v),
         Err(e) => {
@@ -1568,11 +1569,13 @@ impl Modify for Common {
         ServiceType, SexualExploitationType, StatusDecidedBy, TraffickingAct, TraffickingStatus,
         Verdict,
     )),
-    modifiers(&Common),
+    // The directory's operations first, so that `Common` covers them too.
+    modifiers(&DirectoryOperations, &Common),
     tags(
         (name = "cases", description = "The case registry"),
         (name = "persons", description = "Persons of the organisation"),
         (name = "admin", description = "Organisations and users"),
+        (name = "directory", description = "The regional service directory"),
         (name = "meta", description = "This document"),
     ),
 )]
@@ -1627,6 +1630,7 @@ mod tests {
             operations(&d).into_iter().map(|(m, p, _)| (m, p)).collect();
         let expected: BTreeSet<(String, String)> = ROUTES
             .iter()
+            .chain(crate::directory::api::ROUTES)
             .chain(
                 crate::app::ROUTES
                     .iter()
@@ -1740,8 +1744,9 @@ mod tests {
         codes_listed::<TraffickingAct>(&d);
         codes_listed::<TraffickingStatus>(&d);
         codes_listed::<Verdict>(&d);
+        codes_listed::<puente_common::vocab::codes::PopulationServed>(&d);
         // Every enum schema in the document is one of those (or a non-coded one named here).
-        let coded = 28;
+        let coded = 29;
         let enums = d["components"]["schemas"]
             .as_object()
             .unwrap()
@@ -1977,6 +1982,7 @@ mod flow {
                 security: SecurityConfig::default(),
                 http: HttpConfig::default(),
                 log: LogConfig::default(),
+                federation: None,
             };
             let store = crate::store::connect(&db_url).await.unwrap();
             store.migrate().await.unwrap();

@@ -9,6 +9,8 @@
 
 pub mod cases;
 mod cases_sql;
+pub mod dir_sql;
+pub mod fed_sql;
 pub mod keys_sql;
 mod postgres;
 mod sql;
@@ -211,7 +213,15 @@ pub enum TokenScope {
 }
 
 #[async_trait]
-pub trait Store: cases::CaseStore + keys_sql::KeyStore + Send + Sync + std::fmt::Debug {
+pub trait Store:
+    cases::CaseStore
+    + keys_sql::KeyStore
+    + dir_sql::DirectoryStore
+    + fed_sql::FedStore
+    + Send
+    + Sync
+    + std::fmt::Debug
+{
     // --- operations
     /// Applies the embedded migrations.
     async fn migrate(&self) -> StoreResult<()>;

@@ -52,3 +52,5 @@ impl SqliteStore {
 impl_store!(SqliteStore, Sqlite, MIGRATOR);
 impl_case_store!(SqliteStore, Sqlite);
 super::keys_sql::impl_key_store!(SqliteStore, Sqlite, sqlite);
+super::dir_sql::impl_directory_store!(SqliteStore, Sqlite);
+super::fed_sql::impl_fed_store!(SqliteStore, Sqlite);

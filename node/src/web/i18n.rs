@@ -53,7 +53,7 @@ impl Lang {
     }
 }
 
-const CATALOGUES: [(Lang, &str, &str); 8] = [
+const CATALOGUES: [(Lang, &str, &str); 12] = [
     (Lang::Es, "ui", include_str!("../../i18n/es/ui.ftl")),
     (
         Lang::Es,
@@ -62,6 +62,16 @@ const CATALOGUES: [(Lang, &str, &str); 8] = [
     ),
     (Lang::Es, "vocab", include_str!("../../i18n/es/vocab.ftl")),
     (Lang::Es, "cases", include_str!("../../i18n/es/cases.ftl")),
+    (
+        Lang::Es,
+        "directory",
+        include_str!("../../i18n/es/directory.ftl"),
+    ),
+    (
+        Lang::Es,
+        "federation",
+        include_str!("../../i18n/es/federation.ftl"),
+    ),
     (Lang::En, "ui", include_str!("../../i18n/en/ui.ftl")),
     (
         Lang::En,
@@ -70,6 +80,16 @@ const CATALOGUES: [(Lang, &str, &str); 8] = [
     ),
     (Lang::En, "vocab", include_str!("../../i18n/en/vocab.ftl")),
     (Lang::En, "cases", include_str!("../../i18n/en/cases.ftl")),
+    (
+        Lang::En,
+        "directory",
+        include_str!("../../i18n/en/directory.ftl"),
+    ),
+    (
+        Lang::En,
+        "federation",
+        include_str!("../../i18n/en/federation.ftl"),
+    ),
 ];
 
 /// Both languages' bundles.
@@ -214,7 +234,11 @@ mod tests {
     fn every_key_used_by_templates_and_code_exists() {
         let i18n = I18n::load().unwrap();
         let mut used = Vec::new();
-        for (_, src) in super::super::TEMPLATES {
+        for (_, src) in super::super::TEMPLATES
+            .iter()
+            .chain(crate::directory::pages::TEMPLATES)
+            .chain(crate::federation::pages::TEMPLATES)
+        {
             used.extend(keys_in(src, "t(\""));
         }
         for src in super::super::RUST_SOURCES_USING_KEYS {

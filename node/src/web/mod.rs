@@ -123,7 +123,12 @@ impl Web {
     pub fn load() -> anyhow::Result<Web> {
         let i18n = Arc::new(I18n::load()?);
         let mut env = minijinja::Environment::new();
-        for (name, src) in TEMPLATES {
+        for (name, src) in TEMPLATES
+            .iter()
+            .chain(crate::directory::pages::TEMPLATES)
+            .chain(crate::federation::pages::TEMPLATES)
+            .copied()
+        {
             env.add_template(name, src)?;
         }
         let tr = i18n.clone();
@@ -213,6 +218,8 @@ impl Web {
                 "tokens": can(Action::ManageOwnTokens),
                 "audit": can(Action::ViewAudit),
                 "cases": can(Action::ViewCases) || can(Action::ViewCaseIndex),
+                "directory": can(Action::ViewDirectory),
+                "federation": can(Action::ViewFederation),
             }),
         );
         m.insert("notice".into(), notice.map_or(Value::Null, Value::from));

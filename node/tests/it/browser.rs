@@ -10,7 +10,7 @@ use puente_node::auth::totp;
 
 use crate::helpers::{unix_now, TestNode, PASSWORD};
 
-struct Driver(Child);
+pub(crate) struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
@@ -20,7 +20,10 @@ impl Drop for Driver {
 }
 
 /// Waits for the browser to arrive at `path` (a click returns before the next page loads).
-async fn wait_path(c: &fantoccini::Client, path: &str) -> Result<(), fantoccini::error::CmdError> {
+pub(crate) async fn wait_path(
+    c: &fantoccini::Client,
+    path: &str,
+) -> Result<(), fantoccini::error::CmdError> {
     for _ in 0..100 {
         if c.current_url().await?.path() == path {
             return Ok(());
@@ -50,7 +53,10 @@ async fn wait_title(
 }
 
 /// Saves what the browser shows (for reviewing the pages, and later the user manual).
-async fn screenshot(c: &fantoccini::Client, name: &str) -> Result<(), fantoccini::error::CmdError> {
+pub(crate) async fn screenshot(
+    c: &fantoccini::Client,
+    name: &str,
+) -> Result<(), fantoccini::error::CmdError> {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
     std::fs::create_dir_all(&dir).ok();
     std::fs::write(dir.join(format!("{name}.png")), c.screenshot().await?).ok();
@@ -180,7 +186,7 @@ async fn admin_logs_in_with_totp_creates_a_user_and_logs_out_in_chromium() {
 
 /// Starts chromedriver and a headless Chromium session (fails the test when they are
 /// missing). The driver and profile live as long as the returned guards.
-async fn browser() -> (fantoccini::Client, Driver, tempfile::TempDir) {
+pub(crate) async fn browser() -> (fantoccini::Client, Driver, tempfile::TempDir) {
     let driver_bin = "/usr/bin/chromedriver";
     assert!(
         std::path::Path::new(driver_bin).exists(),
@@ -229,7 +235,7 @@ async fn browser() -> (fantoccini::Client, Driver, tempfile::TempDir) {
 }
 
 /// Waits until an element matching `css` is on the page (after a click that loads one).
-async fn wait_for(
+pub(crate) async fn wait_for(
     c: &fantoccini::Client,
     css: &str,
 ) -> Result<fantoccini::elements::Element, fantoccini::error::CmdError> {
@@ -254,7 +260,7 @@ async fn set_value(
     Ok(())
 }
 
-async fn type_into(
+pub(crate) async fn type_into(
     c: &fantoccini::Client,
     name: &str,
     text: &str,
@@ -306,7 +312,10 @@ async fn open_details(
 /// Clicks the submit button matched by `css` and waits until the browser has left the page
 /// (the old document's root goes stale): a notice left on the previous page must not pass
 /// for the next one.
-async fn submit(c: &fantoccini::Client, css: &str) -> Result<(), fantoccini::error::CmdError> {
+pub(crate) async fn submit(
+    c: &fantoccini::Client,
+    css: &str,
+) -> Result<(), fantoccini::error::CmdError> {
     let old = c.find(Locator::Css("html")).await?;
     c.find(Locator::Css(css)).await?.click().await?;
     for _ in 0..100 {
@@ -318,7 +327,10 @@ async fn submit(c: &fantoccini::Client, css: &str) -> Result<(), fantoccini::err
     panic!("the page did not change after pressing {css}");
 }
 
-async fn press(c: &fantoccini::Client, css: &str) -> Result<(), fantoccini::error::CmdError> {
+pub(crate) async fn press(
+    c: &fantoccini::Client,
+    css: &str,
+) -> Result<(), fantoccini::error::CmdError> {
     c.find(Locator::Css(css)).await?.click().await
 }
 
@@ -481,4 +493,100 @@ async fn a_caseworker_registers_follows_finds_and_closes_a_case_in_chromium() {
             "{a} missing from the audit trail"
         );
     }
+}
+
+#[tokio::test]
+async fn a_coordinator_publishes_a_service_and_a_caseworker_finds_it_in_the_directory_in_chromium()
+{
+    if std::env::var("SKIP_BROWSER_TESTS").as_deref() == Ok("1") {
+        eprintln!("browser test skipped on purpose (SKIP_BROWSER_TESTS=1)");
+        return;
+    }
+    let node = TestNode::start().await;
+    let org = node.org("ASOC1").await;
+    let (_, secret) = node
+        .user("coordinacion", "org_admin", Some(&org), true)
+        .await;
+    let secret = secret.unwrap();
+    node.user("gestora", "caseworker", Some(&org), false).await;
+    let (c, _driver, _profile) = browser().await;
+    let base = node.base.clone();
+    let result = async {
+        // The coordinator signs in (second factor) and adds a service.
+        c.goto(&format!("{base}/login")).await?;
+        type_into(&c, "username", "coordinacion").await?;
+        type_into(&c, "password", PASSWORD).await?;
+        press(&c, "button[type=submit]:not([name])").await?;
+        wait_path(&c, "/login/totp").await?;
+        let code = totp::code_at(&secret, unix_now()).unwrap();
+        type_into(&c, "code", &code).await?;
+        c.find(Locator::XPath("//button[normalize-space()='Verificar']"))
+            .await?
+            .click()
+            .await?;
+        wait_path(&c, "/").await?;
+        c.goto(&format!("{base}/directory/services/new")).await?;
+        assert_eq!(c.title().await?, "Agregar un servicio — Puente");
+        choose(&c, "select[name=service_type]", "SHELTER").await?;
+        tick(&c, "populations", "MINORS").await?;
+        tick(&c, "subdivisions", "GT-QZ").await?;
+        tick(&c, "languages", "quc").await?;
+        type_into(&c, "contact", "Tel. +502 7761 0000 · refugio@asoc1.demo").await?;
+        type_into(&c, "notes", "Albergue temporal abierto las 24 horas").await?;
+        screenshot(&c, "20-directory-service-form").await?;
+        submit(
+            &c,
+            "form[action='/directory/services/new'] button[type=submit]",
+        )
+        .await?;
+        wait_path(&c, "/directory/services").await?;
+        assert!(c.source().await?.contains("Servicio guardado y publicado."));
+        c.find(Locator::XPath(
+            "//button[normalize-space()='Cerrar sesión']",
+        ))
+        .await?
+        .click()
+        .await?;
+        wait_path(&c, "/login").await?;
+
+        // A caseworker finds it by a place's name, through the navigation.
+        type_into(&c, "username", "gestora").await?;
+        type_into(&c, "password", PASSWORD).await?;
+        press(&c, "button[type=submit]:not([name])").await?;
+        wait_path(&c, "/").await?;
+        c.find(Locator::XPath("//nav//a[normalize-space()='Directorio']"))
+            .await?
+            .click()
+            .await?;
+        wait_path(&c, "/directory").await?;
+        assert_eq!(
+            c.title().await?,
+            "Directorio regional de servicios — Puente"
+        );
+        type_into(&c, "q", "quetzaltenango").await?;
+        choose(&c, "select[name=population]", "MINORS").await?;
+        submit(&c, "form[action='/directory'] button[type=submit]").await?;
+        wait_for(&c, "main article").await?;
+        let src = c.source().await?;
+        assert!(src.contains("Servicios: 1 de 1"), "one service found");
+        assert!(src.contains("Org ASOC1") && src.contains("Quetzaltenango"));
+        assert!(src.contains("refugio@asoc1.demo"));
+        c.execute(
+            "document.getElementById('sec-results').scrollIntoView();",
+            vec![],
+        )
+        .await?;
+        screenshot(&c, "21-directory-search").await?;
+        Ok::<_, fantoccini::error::CmdError>(())
+    }
+    .await;
+    let _ = c.close().await;
+    result.unwrap();
+    let actions: Vec<String> = node
+        .audit_actions()
+        .await
+        .into_iter()
+        .map(|(a, _, _)| a)
+        .collect();
+    assert!(actions.iter().any(|a| a == "directory.service_create"));
 }

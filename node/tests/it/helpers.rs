@@ -78,6 +78,7 @@ impl TestNode {
             },
             http: HttpConfig::default(),
             log: LogConfig::default(),
+            federation: None,
         };
         tweak(&mut config);
         let config_path = dir.path().join("puente.toml");

@@ -86,6 +86,29 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("POST", "/api/v1/cases/{id}/break-glass", "LOFFFF"),
     ("GET", "/api/v1/persons/search", "LFOOFF"),
     ("PUT", "/api/v1/persons/{id}", "LFNNFF"),
+    // Regional service directory pages.
+    ("GET", "/directory", "LOOOOO"),
+    ("GET", "/directory/services", "LOOFFF"),
+    ("GET", "/directory/services/new", "LOOFFF"),
+    ("POST", "/directory/services/new", "LOOFFF"),
+    ("GET", "/directory/services/{id}", "LNNFFF"),
+    ("POST", "/directory/services/{id}", "LNNFFF"),
+    ("POST", "/directory/services/{id}/deactivate", "LNNFFF"),
+    // Regional service directory API.
+    ("GET", "/api/v1/directory", "LOOOOO"),
+    ("POST", "/api/v1/directory/services", "LOOFFF"),
+    ("PUT", "/api/v1/directory/services/{id}", "LNNFFF"),
+    (
+        "POST",
+        "/api/v1/directory/services/{id}/deactivate",
+        "LNNFFF",
+    ),
+    // Federation pages (national administration).
+    ("GET", "/federation", "LOFFFO"),
+    ("POST", "/federation/approve", "LOFFFF"),
+    ("POST", "/federation/block", "LOFFFF"),
+    ("POST", "/federation/unblock", "LOFFFF"),
+    ("GET", "/federation/evidence", "LOFFFO"),
 ];
 
 const ROLES: [&str; 5] = [

@@ -1,0 +1,80 @@
+# Regional service directory: pages /directory and /directory/services.
+
+nav-directory = Directory
+home-directory-desc = Where to refer a person: services of the organisations of this country and of the region.
+action-view_directory = See the regional service directory
+action-edit_directory = Add and change services of the directory
+
+## Regional directory
+dir-title = Regional service directory
+dir-intro = Services for victims and survivors of trafficking offered by the organisations of this country and of the network's other countries, to know where a person can be referred. It holds organisation data only, never data about the people assisted.
+dir-manage = Manage this country's services
+dir-filter-heading = Search and filter
+dir-filter-search = Search
+dir-filter-search-hint = Words of the organisation's name, the notes or the places (accents and capitals do not matter).
+dir-country = Country
+dir-any = Any
+dir-service-type = Type of service
+dir-population = Population served
+dir-language = Language
+dir-place = Place
+dir-filter-submit = Search
+dir-filter-clear = Clear filters
+dir-results = Services: { $shown } of { $total }
+dir-this-node = this node
+dir-org = Organisation
+dir-populations = Populations served
+dir-anyone = Anyone
+dir-languages = Languages
+dir-places = Places
+dir-whole-country = The whole country
+dir-contact = Contact point for referrals
+dir-notes = Notes
+dir-received-at = Received
+dir-empty = The directory has no services yet.
+dir-empty-filtered = No service matches the search. Try fewer filters.
+dir-sources-heading = Directories
+dir-source-line = { $services } services, revision { $revision }
+dir-source-refused = Not shown
+dir-refused-payload_malformed = the directory received is not in the expected format.
+dir-refused-payload_invalid = the directory received holds invalid data.
+dir-refused-payload_too_large = the directory received is too large.
+dir-no-peers = No other country's directory has been received yet.
+
+## This country's services (editing)
+dir-services-title = Directory services
+dir-back = Back to the regional directory
+dir-services-intro = The services of this country's organisations. Every change is published to the network's other countries.
+dir-service-add = Add a service
+dir-revision = Published revision: { $revision }
+dir-services-active = Published services
+dir-services-inactive = Deactivated services
+dir-services-inactive-hint = They are not published. To publish one again, open it and save it.
+dir-updated = Last changed
+dir-edit = Edit
+dir-services-empty = There are no services yet.
+dir-service-new-title = Add a service
+dir-service-edit-title = Edit a service
+dir-services-back = Back to the directory services
+dir-service-inactive-note = This service is deactivated: saving it publishes it again.
+dir-choose = Choose one
+dir-populations-hint = Tick who it serves. If you tick none, it serves anyone.
+dir-places-of = Places in { $country } where it is offered
+dir-places-hint = If you tick none, it covers the whole country.
+dir-languages-hint = Languages in which the person can be assisted.
+dir-contact-hint = The office's phone, e-mail or address to refer a person. Never a victim's data.
+dir-notes-hint = Opening hours, requirements or anything else useful for a referral.
+dir-save = Save and publish
+dir-cancel = Cancel
+dir-deactivate-heading = Deactivate the service
+dir-deactivate-hint = The service is no longer published in the regional directory. It is kept and can be published again.
+dir-deactivate = Deactivate
+
+msg-notice-directory_service_saved = Service saved and published.
+msg-notice-directory_service_deactivated = Service deactivated: it is no longer published.
+msg-field-duplicate = A value is repeated.
+msg-field-too_many = There are too many items.
+msg-field-out_of_range = The number is out of the allowed range.
+msg-field-already_inactive = The service was already deactivated.
+msg-field-cannot_change = This cannot be changed.
+msg-field-directory_too_large = The directory would be too large to publish. Shorten the notes or deactivate services no longer offered.

@@ -1,0 +1,80 @@
+# Directorio regional de servicios: páginas /directory y /directory/services.
+
+nav-directory = Directorio
+home-directory-desc = Dónde referir a una persona: servicios de las organizaciones de este país y de la región.
+action-view_directory = Consultar el directorio regional de servicios
+action-edit_directory = Agregar y cambiar servicios del directorio
+
+## Directorio regional
+dir-title = Directorio regional de servicios
+dir-intro = Servicios para víctimas y sobrevivientes de trata que ofrecen las organizaciones de este país y de los países de la red, para saber a dónde referir a una persona. Solo contiene datos de las organizaciones, nunca de las personas atendidas.
+dir-manage = Gestionar los servicios de este país
+dir-filter-heading = Buscar y filtrar
+dir-filter-search = Buscar
+dir-filter-search-hint = Palabras del nombre de la organización, de las notas o de los lugares (sin importar tildes ni mayúsculas).
+dir-country = País
+dir-any = Cualquiera
+dir-service-type = Tipo de servicio
+dir-population = Población atendida
+dir-language = Idioma
+dir-place = Lugar
+dir-filter-submit = Buscar
+dir-filter-clear = Quitar filtros
+dir-results = Servicios: { $shown } de { $total }
+dir-this-node = este nodo
+dir-org = Organización
+dir-populations = Poblaciones atendidas
+dir-anyone = Cualquier persona
+dir-languages = Idiomas
+dir-places = Lugares
+dir-whole-country = Todo el país
+dir-contact = Contacto para referencias
+dir-notes = Notas
+dir-received-at = Recibido
+dir-empty = El directorio todavía no tiene servicios.
+dir-empty-filtered = Ningún servicio coincide con la búsqueda. Pruebe con menos filtros.
+dir-sources-heading = Directorios
+dir-source-line = { $services } servicios, revisión { $revision }
+dir-source-refused = No se muestra
+dir-refused-payload_malformed = el directorio recibido no tiene el formato esperado.
+dir-refused-payload_invalid = el directorio recibido contiene datos no válidos.
+dir-refused-payload_too_large = el directorio recibido es demasiado grande.
+dir-no-peers = Todavía no se ha recibido el directorio de otro país.
+
+## Servicios de este país (edición)
+dir-services-title = Servicios del directorio
+dir-back = Volver al directorio regional
+dir-services-intro = Los servicios de las organizaciones de este país. Cada cambio se publica a los demás países de la red.
+dir-service-add = Agregar un servicio
+dir-revision = Revisión publicada: { $revision }
+dir-services-active = Servicios publicados
+dir-services-inactive = Servicios desactivados
+dir-services-inactive-hint = No se publican. Para volver a publicar uno, ábralo y guárdelo.
+dir-updated = Última modificación
+dir-edit = Editar
+dir-services-empty = Todavía no hay servicios.
+dir-service-new-title = Agregar un servicio
+dir-service-edit-title = Editar un servicio
+dir-services-back = Volver a los servicios del directorio
+dir-service-inactive-note = Este servicio está desactivado: al guardarlo se vuelve a publicar.
+dir-choose = Elija una opción
+dir-populations-hint = Marque a quiénes atiende. Si no marca ninguna, se entiende que atiende a cualquier persona.
+dir-places-of = Lugares de { $country } donde se presta
+dir-places-hint = Si no marca ninguno, se entiende que cubre todo el país.
+dir-languages-hint = Idiomas en que se puede atender a la persona.
+dir-contact-hint = Teléfono, correo o dirección de la oficina para referir a una persona. Nunca datos de una víctima.
+dir-notes-hint = Horarios, requisitos u otra información útil para referir.
+dir-save = Guardar y publicar
+dir-cancel = Cancelar
+dir-deactivate-heading = Desactivar el servicio
+dir-deactivate-hint = El servicio deja de publicarse en el directorio regional. Se conserva y puede volver a publicarse.
+dir-deactivate = Desactivar
+
+msg-notice-directory_service_saved = Servicio guardado y publicado.
+msg-notice-directory_service_deactivated = Servicio desactivado: ya no se publica.
+msg-field-duplicate = Un valor está repetido.
+msg-field-too_many = Hay demasiados elementos.
+msg-field-out_of_range = El número está fuera del rango permitido.
+msg-field-already_inactive = El servicio ya estaba desactivado.
+msg-field-cannot_change = Este dato no se puede cambiar.
+msg-field-directory_too_large = El directorio sería demasiado grande para publicarlo. Acorte las notas o desactive servicios que ya no se prestan.
