@@ -188,6 +188,8 @@ async fn start(db_url: &str, dir: &std::path::Path) -> anyhow::Result<Fixture> {
             data_key: dir.join("data.key"),
             signing_key: dir.join("signing-key.pem"),
             signing_key_id: "GTM-2026a".parse()?,
+            next_signing_key: None,
+            next_signing_key_id: None,
         },
         security: SecurityConfig {
             login_attempts_per_minute: 100_000,

@@ -78,6 +78,8 @@ enum Command {
     Peer(crate::federation::cli::PeerCmd),
 }
 
+// The command names (`rotate-data-key`, `new-signing-key`, …) all end in "key".
+#[allow(clippy::enum_variant_names)]
 #[derive(Debug, Subcommand)]
 enum KeysCmd {
     /// Add a new data key and re-encrypt every sealed value with it, batch by batch, while
@@ -91,6 +93,12 @@ enum KeysCmd {
         #[arg(long, default_value_t = 10)]
         grace: u64,
     },
+    /// Make the next federation signing key (GTM-2026a → GTM-2026b) without signing with it
+    /// yet; `federation member-info` then lists it for the governance to add to the manifest.
+    NewSigningKey,
+    /// Sign with the next signing key from the next start on, once the installed manifest
+    /// lists it. The old key file stays: what it signed keeps verifying.
+    ActivateSigningKey,
 }
 
 #[derive(Debug, Subcommand)]
@@ -195,7 +203,7 @@ struct InitArgs {
     /// This member's role in the federation: `node` (a country) or `hub`.
     #[arg(long, default_value = "node", value_parser = ["node", "hub"])]
     federation_role: String,
-    /// The member's name as the manifest shows it (default: the country's name).
+    /// The member's name as the manifest shows it (default: the member id, e.g. GTM).
     #[arg(long)]
     federation_name: Option<String>,
 }
@@ -760,13 +768,63 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::from(2))
             }
         }
+        Command::Keys(KeysCmd::NewSigningKey) => {
+            init_logging(None, "warn");
+            let (_, store) = open(&cli.config).await?;
+            let made = crate::federation::keys::new_signing_key(
+                &cli.config,
+                store.as_ref(),
+                &cli_ctx(&clock),
+            )
+            .await;
+            store.close().await;
+            let made = made?;
+            println!(
+                "Made signing key {} in {} (public key {}). Nothing signs with it yet.",
+                made.key_id,
+                made.path.display(),
+                made.public_key
+            );
+            println!("Next:");
+            println!("  1. Send the output of `puente federation member-info` (it now lists both keys) to the governance;");
+            println!("     they add it with `federation edit --add-member`, sign and publish the manifest.");
+            println!("  2. Install that manifest here (`puente federation install-manifest`).");
+            println!("  3. Run `puente keys activate-signing-key` and restart the node.");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Keys(KeysCmd::ActivateSigningKey) => {
+            init_logging(None, "warn");
+            let (_, store) = open(&cli.config).await?;
+            let done = crate::federation::keys::activate_signing_key(
+                &cli.config,
+                store.as_ref(),
+                &cli_ctx(&clock),
+            )
+            .await;
+            store.close().await;
+            let done = done?;
+            println!(
+                "Signing key {} is now the node's signing key (was {}; listed by manifest version {}).",
+                done.new, done.old, done.manifest_version
+            );
+            println!(
+                "The running node keeps signing with {} until it is restarted: restart it now.",
+                done.old
+            );
+            println!("Keep the old key file: what {} signed keeps verifying while the manifest lists it.", done.old);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Audit(cmd) => {
             init_logging(None, "warn");
             let (config, store) = open(&cli.config).await?;
             let (_, identity) = crate::init::load_keys(&config)?;
+            // Earlier keys of this node signed earlier checkpoints and seals.
+            let own =
+                crate::federation::keys::own_public_keys(store.as_ref(), config.country, &identity)
+                    .await?;
             match cmd {
                 AuditCmd::Verify => {
-                    match audit::verify_store(store.as_ref(), &[identity.public_key_b64()]).await? {
+                    match audit::verify_store(store.as_ref(), &own).await? {
                         Ok(r) => {
                             println!(
                                 "Audit trail intact: {} entries, {} signed checkpoints.",
@@ -775,7 +833,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                             match crate::federation::evidence::verify(
                                 store.as_ref(),
                                 config.country,
-                                &[identity.public_key_b64()],
+                                &own,
                             )
                             .await?
                             {

@@ -138,6 +138,13 @@ pub struct KeysConfig {
     pub signing_key: PathBuf,
     /// Its id, e.g. `GTM-2026a`.
     pub signing_key_id: KeyId,
+    /// The next signing key (PKCS#8 PEM), made by `puente keys new-signing-key` and not used
+    /// until `puente keys activate-signing-key`, once the manifest lists it.
+    #[serde(default)]
+    pub next_signing_key: Option<PathBuf>,
+    /// Its id, e.g. `GTM-2026b`.
+    #[serde(default)]
+    pub next_signing_key_id: Option<KeyId>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -274,7 +281,8 @@ fn toml_string(c: &Config) -> String {
          [keys]\n\
          data_key = {data_key:?}\n\
          signing_key = {signing_key:?}\n\
-         signing_key_id = {key_id:?}\n\n\
+         signing_key_id = {key_id:?}\n\
+         {next_key}\n\
          [security]\n\
          require_totp_for_all = {rta}\n\
          session_idle_minutes = {idle}\n\
@@ -284,6 +292,9 @@ fn toml_string(c: &Config) -> String {
          login_attempts_per_minute = {lpm}\n\
          token_max_days = {tmd}\n\
          behind_tls_proxy = {btp}\n\n\
+         [http]\n\
+         body_limit_bytes = {body_limit}\n\
+         request_timeout_seconds = {req_timeout}\n\n\
          [log]\n\
          format = {fmt:?}\n\
          level = {level:?}\n",
@@ -293,6 +304,7 @@ fn toml_string(c: &Config) -> String {
         data_key = c.keys.data_key.display().to_string(),
         signing_key = c.keys.signing_key.display().to_string(),
         key_id = c.keys.signing_key_id.as_str(),
+        next_key = next_key_toml(&c.keys),
         rta = c.security.require_totp_for_all,
         idle = c.security.session_idle_minutes,
         abs = c.security.session_absolute_hours,
@@ -301,12 +313,29 @@ fn toml_string(c: &Config) -> String {
         lpm = c.security.login_attempts_per_minute,
         tmd = c.security.token_max_days,
         btp = c.security.behind_tls_proxy,
+        body_limit = c.http.body_limit_bytes,
+        req_timeout = c.http.request_timeout_seconds,
         fmt = match c.log.format {
             LogFormat::Text => "text",
             LogFormat::Json => "json",
         },
         level = c.log.level,
     ) + &federation_toml(c.federation.as_ref())
+}
+
+/// The `next_signing_key` lines of `[keys]`, when a next key is prepared.
+fn next_key_toml(k: &KeysConfig) -> String {
+    let mut out = String::new();
+    if let Some(path) = &k.next_signing_key {
+        out.push_str(&format!(
+            "next_signing_key = {:?}\n",
+            path.display().to_string()
+        ));
+    }
+    if let Some(id) = &k.next_signing_key_id {
+        out.push_str(&format!("next_signing_key_id = {:?}\n", id.as_str()));
+    }
+    out
 }
 
 fn federation_toml(f: Option<&FederationConfig>) -> String {
@@ -477,6 +506,26 @@ signing_key_id = "GTM-2026a"
             let back = Config::load(Path::new("b.toml")).unwrap();
             assert_eq!(back.database_url, c.database_url);
             assert_eq!(back.keys.signing_key_id, c.keys.signing_key_id);
+            assert_eq!(back.keys.next_signing_key, None);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_next_signing_key_and_http_settings_survive_a_rewrite() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "a.toml",
+                &format!("{}\n[http]\nbody_limit_bytes = 4096\n", sample()),
+            )?;
+            let mut c = Config::load(Path::new("a.toml")).unwrap();
+            c.keys.next_signing_key = Some("/tmp/x/signing-key-GTM-2026b.pem".into());
+            c.keys.next_signing_key_id = Some("GTM-2026b".parse().unwrap());
+            jail.create_file("b.toml", &c.to_toml())?;
+            let back = Config::load(Path::new("b.toml")).unwrap();
+            assert_eq!(back.keys.next_signing_key, c.keys.next_signing_key);
+            assert_eq!(back.keys.next_signing_key_id, c.keys.next_signing_key_id);
+            assert_eq!(back.http.body_limit_bytes, 4096);
             Ok(())
         });
     }

@@ -243,7 +243,7 @@ pub async fn create(
         if seed_data {
             lines.push(seed(&config, clock).await?);
         }
-        entries.push(crate::federation::cli::member_info(&config, now)?);
+        entries.push(crate::federation::cli::member_info(&config, now, None)?);
     }
     // Governance: one key for each country; two signatures make a manifest valid. The keys
     // stay in the demo directory, which a real federation would never do.

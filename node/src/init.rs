@@ -132,6 +132,8 @@ pub async fn init(opts: &InitOptions, clock: &dyn Clock) -> anyhow::Result<InitR
             data_key: data_key_path,
             signing_key: signing_key_path,
             signing_key_id: key_id,
+            next_signing_key: None,
+            next_signing_key_id: None,
         },
         security: SecurityConfig::default(),
         http: HttpConfig::default(),

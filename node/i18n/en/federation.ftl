@@ -28,7 +28,7 @@ fed-join-member-info = Get this node's member entry and hand it to the federatio
 fed-join-governance = The federation's governance adds the entry to the manifest and signs it until it has the required number of signatures:
 fed-join-join = Receive anchor.json and manifest.json. Ask for the anchor fingerprint through another channel (in person or by phone), compare it and join:
 fed-join-fingerprint-hint = The node refuses to join when the fingerprint given does not match the anchor's.
-fed-join-approve = Restart the server (puente serve) and approve, on this page or on the command line, the members and agreements this node will exchange messages with:
+fed-join-approve = Approve, on this page or on the command line, the members and agreements this node will exchange messages with (if the server was started before the federation was configured, restart it):
 fed-join-config-hint = Until you approve a member, this node sends it nothing and accepts nothing from it.
 
 ## Warnings
@@ -36,7 +36,7 @@ fed-freshness-grace-warning = The manifest expired on { $expires }. It keeps wor
 fed-freshness-expired-warning = The manifest expired on { $expires } and its grace period ended on { $until }. Outgoing referrals wait (queued) until a new manifest arrives; the directory and control messages keep flowing.
 fed-expires-soon = The manifest expires soon, on { $expires }. Ask the federation's governance for a new version.
 fed-not-configured = The [federation] section is not configured in puente.toml: this node neither sends nor receives federation messages.
-fed-not-in-effect = This server still applies decisions or a manifest older than those recorded (for instance, changes made on the command line while it was running). They apply when puente serve restarts or with the next change made on this page.
+fed-not-in-effect = This server still applies decisions or a manifest older than those recorded (for instance, changes made on the command line a moment ago). They take effect by themselves within seconds.
 fed-pending-approvals = { $peers } active member(s) and { $agreements } agreement(s) including this node are not approved yet. This node exchanges no messages with them until they are.
 
 ## Manifest

@@ -28,7 +28,7 @@ fed-join-member-info = Obtenga la ficha de miembro de este nodo y entréguela a 
 fed-join-governance = Quienes gobiernan la federación agregan la ficha al manifiesto y lo firman hasta reunir el número de firmas exigido:
 fed-join-join = Reciba anchor.json y manifest.json. Pida la huella del ancla por otro canal (en persona o por teléfono), compárela y únase:
 fed-join-fingerprint-hint = El nodo se niega a unirse si la huella indicada no coincide con la del ancla.
-fed-join-approve = Reinicie el servidor (puente serve) y apruebe, en esta página o con la línea de comandos, los miembros y acuerdos con los que este nodo intercambiará mensajes:
+fed-join-approve = Apruebe, en esta página o con la línea de comandos, los miembros y acuerdos con los que este nodo intercambiará mensajes (si el servidor se inició antes de configurar la federación, reinícielo):
 fed-join-config-hint = Hasta que apruebe a un miembro, este nodo no le envía nada ni acepta nada de él.
 
 ## Avisos
@@ -36,7 +36,7 @@ fed-freshness-grace-warning = El manifiesto venció el { $expires }. Sigue funci
 fed-freshness-expired-warning = El manifiesto venció el { $expires } y el período de gracia terminó el { $until }. Las referencias salientes quedan en espera (en cola) hasta recibir un manifiesto nuevo; el directorio y los mensajes de control siguen circulando.
 fed-expires-soon = El manifiesto vence pronto, el { $expires }. Pida a quienes gobiernan la federación una versión nueva.
 fed-not-configured = La sección [federation] no está configurada en puente.toml: este nodo no envía ni recibe mensajes de la federación.
-fed-not-in-effect = Este servidor todavía aplica decisiones o un manifiesto anteriores a los registrados (por ejemplo, cambios hechos con la línea de comandos mientras funcionaba). Se aplicarán al reiniciar puente serve o con el próximo cambio hecho en esta página.
+fed-not-in-effect = Este servidor todavía aplica decisiones o un manifiesto anteriores a los registrados (por ejemplo, cambios hechos con la línea de comandos hace un instante). Se aplican solos en pocos segundos.
 fed-pending-approvals = Falta aprobar { $peers } miembro(s) activo(s) y { $agreements } acuerdo(s) que incluyen a este nodo. Este nodo no intercambia mensajes con ellos hasta aprobarlos.
 
 ## Manifiesto

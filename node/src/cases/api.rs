@@ -1978,6 +1978,8 @@ mod flow {
                     data_key: dir.path().join("data.key"),
                     signing_key: dir.path().join("signing-key.pem"),
                     signing_key_id: "GTM-2026a".parse().unwrap(),
+                    next_signing_key: None,
+                    next_signing_key_id: None,
                 },
                 security: SecurityConfig::default(),
                 http: HttpConfig::default(),

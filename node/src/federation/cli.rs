@@ -381,7 +381,14 @@ fn parse_agreement(spec: &str) -> anyhow::Result<Agreement> {
 }
 
 /// This node's member entry.
-pub fn member_info(config: &Config, now: DateTime<Utc>) -> anyhow::Result<Member> {
+/// This node's member entry. With the manifest it holds, the keys that manifest already lists
+/// for this node (and has not revoked) are kept, so an entry sent again after a rotation does
+/// not drop the key that signed envelopes still pending or checkpoints already made.
+pub fn member_info(
+    config: &Config,
+    now: DateTime<Utc>,
+    held: Option<&Manifest>,
+) -> anyhow::Result<Member> {
     let fc = config.federation.as_ref().ok_or_else(|| {
         anyhow!("this node has no [federation] section (puente init --federation-listen …)")
     })?;
@@ -402,6 +409,40 @@ pub fn member_info(config: &Config, now: DateTime<Utc>) -> anyhow::Result<Member
         .map(DateTime::<Utc>::from)
         .unwrap_or(now);
     let valid_from = chrono::SubsecRound::trunc_subsecs(made - Duration::hours(1), 0);
+    let mut signing_keys = vec![MemberKey {
+        id: identity.key_id().clone(),
+        public_key: identity.public_key_b64(),
+        valid_from,
+        valid_until: None,
+    }];
+    // The next key (`puente keys new-signing-key`), for the governance to add before the node
+    // signs with it.
+    if let (Some(path), Some(id)) = (
+        &config.keys.next_signing_key,
+        &config.keys.next_signing_key_id,
+    ) {
+        let pem = zeroize::Zeroizing::new(
+            fs::read_to_string(path)
+                .with_context(|| format!("cannot read the next signing key {}", path.display()))?,
+        );
+        let next = SigningIdentity::from_pkcs8_pem(id.clone(), &pem)
+            .with_context(|| format!("next signing key {}", path.display()))?;
+        signing_keys.push(MemberKey {
+            id: id.clone(),
+            public_key: next.public_key_b64(),
+            valid_from: chrono::SubsecRound::trunc_subsecs(now - Duration::hours(1), 0),
+            valid_until: None,
+        });
+    }
+    let mut revoked_keys = Vec::new();
+    if let Some(me) = held.and_then(|m| m.member(config.country)) {
+        revoked_keys = me.revoked_keys.clone();
+        for k in &me.signing_keys {
+            if !revoked_keys.contains(&k.id) && !signing_keys.iter().any(|x| x.id == k.id) {
+                signing_keys.push(k.clone());
+            }
+        }
+    }
     Ok(Member {
         id: config.country,
         name: if fc.name.is_empty() {
@@ -417,13 +458,8 @@ pub fn member_info(config: &Config, now: DateTime<Utc>) -> anyhow::Result<Member
         status: MemberStatus::Active,
         endpoint: fc.endpoint.clone(),
         tls_pins: vec![pin],
-        signing_keys: vec![MemberKey {
-            id: identity.key_id().clone(),
-            public_key: identity.public_key_b64(),
-            valid_from,
-            valid_until: None,
-        }],
-        revoked_keys: Vec::new(),
+        signing_keys,
+        revoked_keys,
     })
 }
 
@@ -437,7 +473,8 @@ pub async fn node_command(
     let ctx = crate::cli::cli_ctx(clock);
     let result = match cmd {
         FederationCmd::MemberInfo => {
-            let m = member_info(&config, clock.now())?;
+            let held = crate::federation::admin::held(store.as_ref()).await?;
+            let m = member_info(&config, clock.now(), held.as_ref().map(|h| &h.manifest))?;
             println!("{}", serde_json::to_string_pretty(&m)?);
             Ok(())
         }

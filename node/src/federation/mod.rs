@@ -20,6 +20,7 @@ pub mod admin;
 pub mod bench;
 pub mod cli;
 pub mod evidence;
+pub mod keys;
 pub mod pages;
 pub mod server;
 pub mod worker;
@@ -242,13 +243,18 @@ impl Federation {
             .replace(reachable.iter().map(|m| (m.id, m.tls_pins.clone())))
             .map_err(|e| anyhow::anyhow!("the manifest's TLS pins: {e}"))?;
         let mut clients = HashMap::new();
+        let delivery = &self.config.delivery;
+        let timeouts = Timeouts {
+            connect: std::time::Duration::from_millis(delivery.connect_timeout_millis.max(1)),
+            request: std::time::Duration::from_millis(delivery.request_timeout_millis.max(1)),
+        };
         for m in reachable {
             match PeerClient::new(
                 m.id,
                 &m.endpoint,
                 &self.identity,
                 self.pins.clone(),
-                Timeouts::default(),
+                timeouts,
             ) {
                 Ok(c) => {
                     clients.insert(m.id, c);

@@ -288,6 +288,16 @@ async fn send(
             let refused = ack.results.iter().find(|r| r.result == AckOutcome::Refused);
             if let Some(r) = refused {
                 let code = r.reason.clone().unwrap_or_else(|| "refused".into());
+                if code == Reason::StaleEpoch.code() && ack.epoch >= first_epoch {
+                    // The peer holds a newer epoch of our stream than we do: this node was
+                    // restored from a backup older than one of its own epoch changes. Move
+                    // past the peer's epoch instead of resending what it refuses.
+                    tracing::error!(peer = %peer, channel = %channel, peer_epoch = ack.epoch, "the peer holds a newer epoch of our stream: starting a new epoch");
+                    while node.store.fed_epoch().await? <= ack.epoch {
+                        start_new_epoch(node, fed).await?;
+                    }
+                    return Ok(Sent::Progress);
+                }
                 fail(node, fed, peer, channel, &code, failures).await?;
                 return Ok(Sent::Failed);
             }

@@ -273,3 +273,81 @@ async fn init_user_add_and_serve_over_tls_then_stop_gracefully_on_sigterm() {
         "serve should exit cleanly on SIGTERM: {status}"
     );
 }
+
+#[test]
+fn a_next_signing_key_is_listed_but_not_activated_before_the_manifest_lists_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("node");
+    let d = d.to_str().unwrap();
+    let (code, out, err) = puente(&[
+        "init",
+        "--country",
+        "SLV",
+        "--data-dir",
+        d,
+        "--listen",
+        "127.0.0.1:0",
+        "--no-tls",
+        "--federation-listen",
+        "127.0.0.1:0",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let cfg = format!("{d}/puente.toml");
+    let current = std::fs::read_to_string(&cfg).unwrap();
+    let year = current
+        .lines()
+        .find_map(|l| l.strip_prefix("signing_key_id = \"SLV-"))
+        .map(|rest| rest[..4].to_owned())
+        .unwrap();
+
+    // Refused with nothing prepared.
+    let (code, _, err) = puente(&["--config", &cfg, "keys", "activate-signing-key"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("new-signing-key"), "{err}");
+
+    let (code, out, err) = puente(&["--config", &cfg, "keys", "new-signing-key"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let next = format!("SLV-{year}b");
+    assert!(out.contains(&next) && out.contains("member-info"), "{out}");
+    let file = dir.path().join(format!("node/signing-key-{next}.pem"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "next signing key readable by others");
+    }
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    assert!(
+        text.contains(&format!("next_signing_key_id = \"{next}\""))
+            && text.contains(&format!("signing_key_id = \"SLV-{year}a\"")),
+        "{text}"
+    );
+    // Only one next key at a time.
+    let (code, _, err) = puente(&["--config", &cfg, "keys", "new-signing-key"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("already prepared"), "{err}");
+
+    // member-info lists both keys.
+    let (code, out, err) = puente(&["--config", &cfg, "federation", "member-info"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let member: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let ids: Vec<&str> = member["signing_keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [format!("SLV-{year}a").as_str(), next.as_str()]);
+
+    // Not in a federation: no manifest lists it, so it is not activated.
+    let (code, _, err) = puente(&["--config", &cfg, "keys", "activate-signing-key"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("holds no manifest"), "{err}");
+    let after = std::fs::read_to_string(&cfg).unwrap();
+    assert_eq!(
+        after, text,
+        "the configuration changed on a refused activation"
+    );
+    let (code, out, err) = puente(&["--config", &cfg, "audit", "verify"]);
+    assert_eq!(code, 0, "{out}{err}");
+}

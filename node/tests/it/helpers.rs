@@ -71,6 +71,8 @@ impl TestNode {
                 data_key: key_path,
                 signing_key: sig_path,
                 signing_key_id: "GTM-2026a".parse().unwrap(),
+                next_signing_key: None,
+                next_signing_key_id: None,
             },
             security: SecurityConfig {
                 login_attempts_per_minute: 1000,

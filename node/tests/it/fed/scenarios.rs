@@ -523,3 +523,103 @@ async fn the_harness_sees_a_lagging_receiver_as_unequal_heads() {
     c.set_all(Mode::Pass);
     c.assert_delivered("GTM", &["HND"]).await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Signing-key rotation
+
+/// `(key id, lowest seq, highest seq)` of the directory envelopes `node` queued for `to`, from
+/// the signed bodies in its outbox.
+async fn outbox_key_ids(node: &super::cluster::PuenteNode, to: &str) -> Vec<(String, i64, i64)> {
+    let key_id = if node.is_postgres() {
+        "(body::json)->>'key_id'"
+    } else {
+        "json_extract(body, '$.key_id')"
+    };
+    let q = |agg: &str| {
+        format!(
+            "SELECT {key_id} AS k, {agg}(seq) FROM fed_outbox \
+             WHERE destination = '{to}' AND channel = '{DIR}' GROUP BY k ORDER BY k"
+        )
+    };
+    let lows = node.query_i64(&q("MIN")).await;
+    let highs = node.query_i64(&q("MAX")).await;
+    lows.into_iter()
+        .zip(highs)
+        .map(|((k, lo), (_, hi))| (k, lo, hi))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signing_key_rotated_mid_stream_keeps_every_envelope_valid() {
+    let c = pair().await;
+    let (gtm, hnd) = (c.node("GTM"), c.node("HND"));
+    let old_key = c.member_info["GTM"]["signing_keys"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Delivered under the old key, then more left pending (HND down), signed with it too.
+    gtm.publish_n(2).await;
+    c.assert_delivered("GTM", &["HND"]).await;
+    hnd.stop().await;
+    gtm.publish_n(2).await;
+
+    // GTM makes its next key; it cannot sign with it before the manifest lists it.
+    let out = gtm.cli_ok(&["keys", "new-signing-key"]).await;
+    assert!(
+        out.stdout.contains("member-info"),
+        "what to do next: {out:?}"
+    );
+    let refused = gtm.cli(&["keys", "activate-signing-key"]).await;
+    assert_ne!(
+        refused.code, 0,
+        "activated before the manifest lists the key"
+    );
+    assert!(
+        refused.stderr.contains("does not list key"),
+        "a clear reason: {refused:?}"
+    );
+    let info = gtm.cli_ok(&["federation", "member-info"]).await;
+    let member: serde_json::Value = serde_json::from_str(&info.stdout).unwrap();
+    let keys = member["signing_keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 2, "current and next key: {member}");
+    assert_eq!(keys[0]["id"], old_key.as_str());
+    let new_key = keys[1]["id"].as_str().unwrap().to_owned();
+    assert_ne!(new_key, old_key);
+
+    // The governance adds it; every node installs the manifest.
+    let file = c.root.join("member-GTM-next.json");
+    std::fs::write(&file, serde_json::to_vec_pretty(&member).unwrap()).unwrap();
+    let path = c
+        .next_manifest(&["--add-member", &file.display().to_string()])
+        .await;
+    for n in &c.nodes {
+        n.cli_ok(&["federation", "install-manifest", &path]).await;
+    }
+
+    // GTM activates it and restarts; HND comes back; more publications.
+    let out = gtm.cli_ok(&["keys", "activate-signing-key"]).await;
+    assert!(
+        out.stdout.contains(&new_key) && out.stdout.contains("restart"),
+        "{out:?}"
+    );
+    gtm.stop().await;
+    gtm.start().await;
+    hnd.start().await;
+    gtm.publish_n(2).await;
+    c.assert_delivered("GTM", &["HND"]).await;
+    let (g, h) = (gtm.status().await, hnd.status().await);
+    heads_equal(&g, &h, DIR).unwrap();
+
+    // The envelopes before the rotation carry the old key id, those after it the new one.
+    let by_key = outbox_key_ids(gtm, "HND").await;
+    let old = by_key.iter().find(|(k, _, _)| *k == old_key);
+    let new = by_key.iter().find(|(k, _, _)| *k == new_key);
+    assert_eq!(by_key.len(), 2, "two key ids in GTM's outbox: {by_key:?}");
+    let (Some(old), Some(new)) = (old, new) else {
+        panic!("envelopes under {old_key} and {new_key}: {by_key:?}");
+    };
+    assert!(old.1 == 1 && old.2 >= 4, "{by_key:?}");
+    assert!(new.1 > old.2 && new.2 - new.1 >= 1, "{by_key:?}");
+    // Old checkpoints (old key) and new ones (new key) both verify.
+    c.assert_audit_intact().await;
+}
