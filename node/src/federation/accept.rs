@@ -39,12 +39,7 @@ impl Refusal {
 
     /// The status a reason earns when it refuses a whole request.
     pub fn for_reason(reason: &Reason) -> Self {
-        let status = match reason {
-            Reason::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Reason::Malformed => StatusCode::BAD_REQUEST,
-            Reason::Gap | Reason::Fork | Reason::StaleEpoch => StatusCode::CONFLICT,
-            _ => StatusCode::FORBIDDEN,
-        };
+        let status = StatusCode::from_u16(reason.http_status()).unwrap_or(StatusCode::FORBIDDEN);
         Refusal::new(status, reason)
     }
 }

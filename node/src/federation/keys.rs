@@ -126,15 +126,27 @@ pub async fn own_public_keys(
     country: CountryCode,
     identity: &SigningIdentity,
 ) -> anyhow::Result<Vec<String>> {
+    let held = crate::federation::admin::held(store).await?;
+    Ok(own_keys_in(
+        held.as_ref().map(|h| &h.manifest),
+        country,
+        identity,
+    ))
+}
+
+/// [`own_public_keys`] with the manifest already at hand.
+pub fn own_keys_in(
+    held: Option<&puente_federation::manifest::Manifest>,
+    country: CountryCode,
+    identity: &SigningIdentity,
+) -> Vec<String> {
     let mut keys = vec![identity.public_key_b64()];
-    if let Some(held) = crate::federation::admin::held(store).await? {
-        if let Some(m) = held.manifest.member(country) {
-            keys.extend(m.signing_keys.iter().map(|k| k.public_key.clone()));
-        }
+    if let Some(m) = held.and_then(|h| h.member(country)) {
+        keys.extend(m.signing_keys.iter().map(|k| k.public_key.clone()));
     }
     keys.sort();
     keys.dedup();
-    Ok(keys)
+    keys
 }
 
 /// The configuration file as written, without environment overrides (they must not end up

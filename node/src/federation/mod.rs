@@ -81,11 +81,14 @@ impl TrustSnapshot {
             .peers_of(me)
             .into_iter()
             .map(|m| m.id)
-            .filter(|p| {
-                self.local.approved_peers.contains(p) && !self.local.blocked_peers.contains(p)
-            })
+            .filter(|p| self.trusts(*p))
             .filter(|p| self.effective.allows(channel, me, *p))
             .collect()
+    }
+
+    /// Whether this node's administrator approved `peer` and has not blocked it.
+    pub fn trusts(&self, peer: CountryCode) -> bool {
+        self.local.approved_peers.contains(&peer) && !self.local.blocked_peers.contains(&peer)
     }
 }
 
@@ -157,14 +160,13 @@ impl Federation {
         self.clients.read().ok().and_then(|c| c.get(&peer).cloned())
     }
 
-    /// Rebuilds the trust snapshot, the pins and the clients from the store. Called at start,
-    /// after a manifest is installed and after every local approval or block.
-    pub async fn refresh(&self, store: &dyn Store) -> anyhow::Result<()> {
+    /// Rebuilds the trust snapshot, the pins and the clients from the store, when the manifest,
+    /// the approvals or the blocks changed since the last call; returns whether it did. Called
+    /// at start, at every delivery poll, and after every change made on the pages.
+    pub async fn refresh(&self, store: &dyn Store) -> anyhow::Result<bool> {
         let Some(row) = store.fed_manifest().await? else {
-            return Ok(());
+            return Ok(false);
         };
-        let signed = SignedManifest::parse(row.body.as_bytes())
-            .map_err(|e| anyhow::anyhow!("the stored manifest does not parse: {e}"))?;
         let approvals = store.fed_approvals().await?;
         let blocks = store.fed_blocks().await?;
         // Rebuild only when something changed (this runs at every delivery poll).
@@ -181,12 +183,13 @@ impl Federation {
                 .map(|b| (b.kind.as_str(), b.subject.as_str()))
                 .collect::<Vec<_>>(),
         );
-        if let Ok(mut last) = self.last_refresh.lock() {
+        if let Ok(last) = self.last_refresh.lock() {
             if last.as_deref() == Some(key.as_str()) {
-                return Ok(());
+                return Ok(false);
             }
-            *last = Some(key);
         }
+        let signed = SignedManifest::parse(row.body.as_bytes())
+            .map_err(|e| anyhow::anyhow!("the stored manifest does not parse: {e}"))?;
         let mut approved_peers = HashSet::new();
         let mut approved_agreements = HashSet::new();
         for a in &approvals {
@@ -274,8 +277,11 @@ impl Federation {
                 local: Arc::new(local),
             });
         }
+        if let Ok(mut last) = self.last_refresh.lock() {
+            *last = Some(key);
+        }
         self.outbox.notify_waiters();
-        Ok(())
+        Ok(true)
     }
 }
 

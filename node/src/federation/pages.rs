@@ -19,7 +19,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use chrono::{DateTime, Utc};
 use puente_common::CountryCode;
-use puente_federation::manifest::{Manifest, SignedManifest};
+use puente_federation::manifest::Manifest;
 use puente_federation::KeyId;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -735,16 +735,6 @@ fn broken_message(st: &AppState, lang: Lang, b: &EvidenceBroken) -> String {
 
 /// This node's signing keys, for checking seals: the one in use and every key the held
 /// manifest lists for this node (earlier keys signed earlier seals).
-fn own_keys(st: &AppState, held: Option<&SignedManifest>) -> Vec<String> {
-    let mut keys = vec![st.identity.public_key_b64()];
-    if let Some(m) = held.and_then(|h| h.manifest.member(st.config.country)) {
-        keys.extend(m.signing_keys.iter().map(|k| k.public_key.clone()));
-    }
-    keys.sort();
-    keys.dedup();
-    keys
-}
-
 /// A non-negative number from a query parameter.
 fn param(raw: &str) -> Option<i64> {
     raw.trim().parse::<i64>().ok().filter(|n| *n >= 0)
@@ -801,8 +791,16 @@ async fn evidence_log(
     };
 
     let held = admin::held(store).await.map_err(AppError::internal)?;
-    let verified =
-        evidence::verify(store, st.config.country, &own_keys(&st, held.as_ref())).await?;
+    let verified = evidence::verify(
+        store,
+        st.config.country,
+        &crate::federation::keys::own_keys_in(
+            held.as_ref().map(|h| &h.manifest),
+            st.config.country,
+            &st.identity,
+        ),
+    )
+    .await?;
     let verification = match verified {
         Ok(r) => json!({ "ok": true, "entries": r.entries, "seals": r.seals }),
         Err(b) => json!({ "ok": false, "message": broken_message(&st, lang, &b) }),

@@ -216,8 +216,7 @@ fn authorised(s: &FedState, peer: CountryCode) -> bool {
         t.effective
             .member(peer)
             .is_some_and(|m| m.status == puente_federation::manifest::MemberStatus::Active)
-            && t.local.approved_peers.contains(&peer)
-            && !t.local.blocked_peers.contains(&peer)
+            && t.trusts(peer)
     })
 }
 

@@ -40,12 +40,18 @@ pub fn start(node: AppState, fed: Arc<Federation>, stop: watch::Receiver<bool>) 
 async fn supervise_delivery(node: AppState, fed: Arc<Federation>, stop: watch::Receiver<bool>) {
     let mut running = std::collections::HashSet::new();
     let mut stop_rx = stop.clone();
+    // The directory catch-up runs when the trust state changes (a peer newly approved or
+    // unblocked, a new manifest), and again after a failed attempt.
+    let mut catch_up = true;
     loop {
         // Approvals and blocks made with the CLI (or by another replica) take effect here.
-        if let Err(e) = fed.refresh(node.store.as_ref()).await {
-            tracing::error!(error = %e, "cannot refresh the federation trust state");
+        match fed.refresh(node.store.as_ref()).await {
+            Ok(changed) => catch_up |= changed,
+            Err(e) => tracing::error!(error = %e, "cannot refresh the federation trust state"),
         }
-        catch_up_directory(&node, &fed).await;
+        if catch_up {
+            catch_up = !catch_up_directory(&node, &fed).await;
+        }
         if let Some(trust) = fed.trust() {
             for m in trust
                 .signed
@@ -72,27 +78,29 @@ async fn supervise_delivery(node: AppState, fed: Arc<Federation>, stop: watch::R
 
 /// A peer that became a destination of the directory (newly approved, or new in the
 /// manifest) gets the current directory, not only the next change.
-async fn catch_up_directory(node: &AppState, fed: &Federation) {
+async fn catch_up_directory(node: &AppState, fed: &Federation) -> bool {
     let now = node.clock.now();
-    let Some(trust) = fed.trust() else { return };
+    let Some(trust) = fed.trust() else {
+        return true;
+    };
     let destinations = trust.destinations(fed.me, Channel::Directory, now);
     if destinations.is_empty() {
-        return;
+        return true;
     }
     // Nothing to show yet (the hub, a node without services): the first save publishes.
     match node.store.dir_revision().await {
-        Ok(0) => return,
+        Ok(0) => return true,
         Ok(_) => {}
         Err(e) => {
             tracing::error!(error = %e, "directory catch-up: store failed");
-            return;
+            return false;
         }
     }
     let streams = match node.store.fed_streams_out_all().await {
         Ok(s) => s,
         Err(e) => {
             tracing::error!(error = %e, "directory catch-up: store failed");
-            return;
+            return false;
         }
     };
     let missing: Vec<CountryCode> = destinations
@@ -104,7 +112,7 @@ async fn catch_up_directory(node: &AppState, fed: &Federation) {
         })
         .collect();
     if missing.is_empty() {
-        return;
+        return true;
     }
     let publication = crate::store::dir_sql::Publication {
         destinations: missing.clone(),
@@ -118,10 +126,14 @@ async fn catch_up_directory(node: &AppState, fed: &Federation) {
         Ok(revision) => {
             let peers: Vec<&str> = missing.iter().map(CountryCode::as_str).collect();
             tracing::info!(revision, peers = %peers.join(","), "directory sent to new peers");
+            fed.outbox.notify_waiters();
+            true
         }
-        Err(e) => tracing::error!(error = %e, "directory catch-up failed"),
+        Err(e) => {
+            tracing::error!(error = %e, "directory catch-up failed");
+            false
+        }
     }
-    fed.outbox.notify_waiters();
 }
 
 /// How a delivery attempt ended.
@@ -520,9 +532,7 @@ async fn sync(node: AppState, fed: Arc<Federation>, mut stop: watch::Receiver<bo
         if let Some(trust) = fed.trust() {
             for m in trust.effective.peers_of(fed.me) {
                 let peer = m.id;
-                if !trust.local.approved_peers.contains(&peer)
-                    || trust.local.blocked_peers.contains(&peer)
-                {
+                if !trust.trusts(peer) {
                     continue;
                 }
                 fetch_manifest(&node, &fed, peer).await;
