@@ -32,7 +32,7 @@ pub struct Issue {
     pub code: &'static str,
 }
 
-fn issue(issues: &mut Vec<Issue>, field: impl Into<String>, code: &'static str) {
+pub(crate) fn issue(issues: &mut Vec<Issue>, field: impl Into<String>, code: &'static str) {
     issues.push(Issue {
         field: field.into(),
         code,
@@ -348,7 +348,7 @@ pub struct ConsentRecord {
 const NAME_MAX: usize = 200;
 const TEXT_MAX: usize = 20_000;
 
-fn text(issues: &mut Vec<Issue>, field: &str, value: &str, max: usize) {
+pub(crate) fn text(issues: &mut Vec<Issue>, field: &str, value: &str, max: usize) {
     if value.chars().count() > max {
         issue(issues, field, "too_long");
     }
@@ -360,7 +360,7 @@ fn text(issues: &mut Vec<Issue>, field: &str, value: &str, max: usize) {
     }
 }
 
-fn known_country(issues: &mut Vec<Issue>, field: &str, c: Option<CountryCode>) {
+pub(crate) fn known_country(issues: &mut Vec<Issue>, field: &str, c: Option<CountryCode>) {
     if c.is_some_and(|c| geo::country(c).is_none()) {
         issue(issues, field, "unknown_country");
     }

@@ -6,6 +6,8 @@
 //! - [`org`]: organisation types of the data standard ([`OrgType`]).
 //! - [`case`]: the case record (person, case, trafficking process, consent) and its checks.
 //! - [`directory`]: the regional service directory as nodes publish it to each other.
+//! - [`referral`]: what a cross-border referral carries (the field groups a consent lets
+//!   travel) and the sealed bodies of the `referral.*` messages, with the receiver's checks.
 //! - [`derive`]: the coarse codes derived from the fine ones (age bands, Palermo elements,
 //!   flow reach, CTDC flags, GLOTIP categories).
 //! - [`vocab`]: every coded field of the case record, countries, subdivisions, languages and
@@ -19,6 +21,7 @@ pub mod country;
 pub mod derive;
 pub mod directory;
 pub mod org;
+pub mod referral;
 pub mod vocab;
 
 pub use country::CountryCode;

@@ -168,6 +168,12 @@ impl SigningIdentity {
         &self.key_id
     }
 
+    /// The 32-byte Ed25519 seed, from which [`crate::seal::SealKeyPair::derive`] derives this
+    /// key's seal key. Never leaves the crate.
+    pub(crate) fn seed(&self) -> &[u8; 32] {
+        self.key.as_bytes()
+    }
+
     pub fn verifying_key(&self) -> VerifyingKey {
         self.key.verifying_key()
     }

@@ -13,6 +13,8 @@
 //! - [`manifest`]: the signed federation manifest (members, keys, agreements, M-of-N
 //!   governance) and how a node accepts a successor.
 //! - [`accept`]: the receiver's acceptance checks, as pure functions.
+//! - [`seal`]: HPKE-sealed payloads to a member's seal key (derived from its signing key), so
+//!   that what a referral carries is readable by its destination only.
 //!
 //! The outbox and inbox live in the node. This crate knows no SQL and nothing of the node.
 
@@ -23,6 +25,7 @@ pub mod envelope;
 pub mod identity;
 pub mod manifest;
 pub mod reason;
+pub mod seal;
 pub mod transport;
 
 pub use accept::{
@@ -41,4 +44,5 @@ pub use manifest::{
     ManifestSignature, Member, MemberKey, MemberRole, MemberStatus, SignedManifest,
 };
 pub use reason::Reason;
+pub use seal::{SealError, SealKeyPair, Sealed};
 pub use transport::{PeerClient, PeerIdentity, PinSet, TlsIdentity, TransportError};

@@ -6,7 +6,7 @@
 //!     "governance": { "threshold": 2, "keys": [ {"id", "holder", "public_key"} ] },
 //!     "members": [ {"id", "name", "role", "status", "endpoint", "tls_pins",
 //!                   "signing_keys": [ {"id", "public_key", "valid_from", "valid_until"} ],
-//!                   "revoked_keys"} ],
+//!                   "revoked_keys", "seal_keys" (optional, same shape as signing_keys)} ],
 //!     "agreements": [ {"id", "kind", "members", "hub" (stats only)} ] },
 //!   "signatures": [ {"key_id", "sig"} ] }
 //! ```
@@ -151,6 +151,11 @@ pub struct Member {
     pub tls_pins: Vec<String>,
     pub signing_keys: Vec<MemberKey>,
     pub revoked_keys: Vec<KeyId>,
+    /// X25519 public keys that payloads are sealed to ([`crate::seal`]), each derived from the
+    /// signing key of the same id. Absent from the JSON when empty, so manifests from before
+    /// seal keys keep their bytes (and signatures).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub seal_keys: Vec<MemberKey>,
 }
 
 impl Member {
@@ -301,6 +306,18 @@ impl Manifest {
         decode_public_key(&key.public_key).map_err(|_| Reason::UnknownKey)
     }
 
+    /// The seal key to seal a payload to `member` at `at`: of its seal keys valid at `at` and
+    /// not listed in its `revoked_keys`, the one with the latest `valid_from`. `None` if it has
+    /// none (or is not a member).
+    pub fn seal_key(&self, member: CountryCode, at: DateTime<Utc>) -> Option<&MemberKey> {
+        let member = self.member(member)?;
+        member
+            .seal_keys
+            .iter()
+            .filter(|k| k.valid_at(at) && !member.revoked_keys.contains(&k.id))
+            .max_by_key(|k| k.valid_from)
+    }
+
     /// The active members other than `me`.
     pub fn peers_of(&self, me: CountryCode) -> Vec<&Member> {
         self.members
@@ -366,6 +383,24 @@ impl Manifest {
                     .map_err(|_| format!("signing key {}: bad public key", k.id))?;
                 if k.valid_until.is_some_and(|u| u <= k.valid_from) {
                     return Err(format!("signing key {}: empty validity window", k.id));
+                }
+            }
+            let mut seal_ids = HashSet::new();
+            for k in &m.seal_keys {
+                if !seal_ids.insert(&k.id) {
+                    return Err(format!("seal key {} listed twice", k.id));
+                }
+                if !k.id.is_owned_by(m.id) {
+                    return Err(format!("seal key {} is not named for {}", k.id, m.id));
+                }
+                if B64.decode(&k.public_key).map(|b| b.len()) != Ok(32) {
+                    return Err(format!(
+                        "seal key {}: public key is not base64 of 32 bytes",
+                        k.id
+                    ));
+                }
+                if k.valid_until.is_some_and(|u| u <= k.valid_from) {
+                    return Err(format!("seal key {}: empty validity window", k.id));
                 }
             }
             for k in &m.revoked_keys {
@@ -482,10 +517,11 @@ impl SignedManifest {
     /// [`SignedManifest::verify`] / [`SignedManifest::accept`], not here). Refused as
     /// malformed: unknown or missing members, `v` ≠ 1, `version` < 1, `expires_at` ≤
     /// `issued_at`, a governance threshold outside [1, number of keys], duplicate ids,
-    /// keys not named for their owner (`GTM-…` for `GTM`), undecodable keys or pins,
-    /// non-`https://` endpoints, agreements naming non-members or fewer than two members, a
-    /// `stats` agreement without its hub among its members (or a hub on another kind), and any
-    /// text that does not re-serialise to the same canonical JSON.
+    /// keys not named for their owner (`GTM-…` for `GTM`), undecodable keys or pins (a seal
+    /// key must be base64 of 32 bytes), empty key validity windows, non-`https://` endpoints,
+    /// agreements naming non-members or fewer than two members, a `stats` agreement without
+    /// its hub among its members (or a hub on another kind), and any text that does not
+    /// re-serialise to the same canonical JSON.
     pub fn parse(bytes: &[u8]) -> Result<SignedManifest, ManifestError> {
         if bytes.len() > MAX_MANIFEST_BYTES {
             return Err(ManifestError::TooLarge);

@@ -111,7 +111,7 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
 ];
 
 /// Every route of the node: [`ROUTES`] and those of the case registry's and the directory's
-/// pages and API.
+/// pages and API, the federation pages, and the referrals' API and pages.
 pub fn all_routes() -> Vec<(&'static str, &'static str, &'static str)> {
     ROUTES
         .iter()
@@ -120,6 +120,8 @@ pub fn all_routes() -> Vec<(&'static str, &'static str, &'static str)> {
         .chain(crate::directory::pages::ROUTES)
         .chain(crate::directory::api::ROUTES)
         .chain(crate::federation::pages::ROUTES)
+        .chain(crate::referrals::api::ROUTES)
+        .chain(crate::referrals::pages::ROUTES)
         .copied()
         .collect()
 }
@@ -174,6 +176,7 @@ pub fn router(st: AppState) -> Router {
         .merge(crate::cases::pages::routes())
         .merge(crate::directory::pages::routes())
         .merge(crate::federation::pages::routes())
+        .merge(crate::referrals::pages::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             st.clone(),
@@ -185,6 +188,7 @@ pub fn router(st: AppState) -> Router {
         .route("/users", get(api::users))
         .merge(crate::cases::api::routes())
         .merge(crate::directory::api::routes())
+        .merge(crate::referrals::api::routes())
         .fallback(not_found);
     let request_id = HeaderName::from_static("x-request-id");
     let mut app = Router::new()

@@ -125,10 +125,21 @@ pub enum Action {
     /// Add, change and deactivate services of the directory (an organisation's coordinator:
     /// their own organisation's; a national administrator: any organisation's).
     EditDirectory,
+    /// See cross-border referrals: an organisation's users their organisation's (with the
+    /// victim data they carry), national administrators every referral's routing data only.
+    ViewReferrals,
+    /// Refer one of the organisation's cases to another country.
+    SendReferral,
+    /// Approve a caseworker's referral before it is sent (when the node's policy asks it).
+    ApproveReferral,
+    /// Accept, decline, update and close a referral received by the organisation.
+    AnswerReferral,
+    /// Route a received referral from the national queue to an organisation.
+    AssignReferral,
 }
 
 impl Action {
-    pub const ALL: [Action; 23] = [
+    pub const ALL: [Action; 28] = [
         Action::ViewHome,
         Action::ManageOwnAccount,
         Action::ManageOwnTokens,
@@ -152,6 +163,11 @@ impl Action {
         Action::ManageFederation,
         Action::ViewDirectory,
         Action::EditDirectory,
+        Action::ViewReferrals,
+        Action::SendReferral,
+        Action::ApproveReferral,
+        Action::AnswerReferral,
+        Action::AssignReferral,
     ];
 
     pub fn code(self) -> &'static str {
@@ -179,6 +195,11 @@ impl Action {
             Action::ManageFederation => "manage_federation",
             Action::ViewDirectory => "view_directory",
             Action::EditDirectory => "edit_directory",
+            Action::ViewReferrals => "view_referrals",
+            Action::SendReferral => "send_referral",
+            Action::ApproveReferral => "approve_referral",
+            Action::AnswerReferral => "answer_referral",
+            Action::AssignReferral => "assign_referral",
         }
     }
 }
@@ -201,6 +222,10 @@ pub fn role_allows(role: Role, action: Action) -> bool {
         ManageFederation => role == NodeAdmin,
         ViewDirectory => true,
         EditDirectory => matches!(role, NodeAdmin | OrgAdmin),
+        ViewReferrals => matches!(role, NodeAdmin | OrgAdmin | Caseworker),
+        SendReferral | AnswerReferral => matches!(role, OrgAdmin | Caseworker),
+        ApproveReferral => role == OrgAdmin,
+        AssignReferral => role == NodeAdmin,
     }
 }
 

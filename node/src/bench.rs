@@ -198,6 +198,7 @@ async fn start(db_url: &str, dir: &std::path::Path) -> anyhow::Result<Fixture> {
         http: HttpConfig::default(),
         log: LogConfig::default(),
         federation: None,
+        referrals: Default::default(),
     };
     let store = crate::store::connect(db_url).await?;
     store.migrate().await?;

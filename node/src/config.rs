@@ -59,6 +59,17 @@ pub struct Config {
     /// it the node stands alone.
     #[serde(default)]
     pub federation: Option<FederationConfig>,
+    #[serde(default)]
+    pub referrals: ReferralsConfig,
+}
+
+/// The node's policy for cross-border referrals.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReferralsConfig {
+    /// A referral made by a caseworker waits for an organisation coordinator's approval
+    /// before it is signed and sent.
+    pub require_approval: bool,
 }
 
 /// The federation side of a node (docs/protocol.md).

@@ -148,6 +148,21 @@ fn members(data_dir: &Path, listen: SocketAddr) -> anyhow::Result<Vec<DemoMember
         .collect()
 }
 
+/// The address to open a member's pages at. On loopback each member gets its own host name
+/// (`gtm.localhost`, which browsers resolve to the loopback address by themselves), so that a
+/// browser keeps one session per member: cookies are per host, not per port.
+fn web_address(m: &DemoMember) -> String {
+    if m.web.ip().is_loopback() {
+        format!(
+            "http://{}.localhost:{}/",
+            m.id.as_str().to_lowercase(),
+            m.web.port()
+        )
+    } else {
+        format!("http://{}/", m.web)
+    }
+}
+
 /// Creates (once) and serves the demo federation until Ctrl-C.
 pub async fn run(data_dir: &Path, listen: SocketAddr) -> anyhow::Result<()> {
     let clock = SystemClock;
@@ -239,7 +254,7 @@ pub async fn create(
         }
         std::fs::write(m.dir.join("puente.toml"), config.to_toml())?;
         lines.push(String::new());
-        lines.push(format!("{} — {}  http://{}/", m.id, m.name, m.web));
+        lines.push(format!("{} — {}  {}", m.id, m.name, web_address(m)));
         if seed_data {
             lines.push(seed(&config, clock).await?);
         }
@@ -265,6 +280,34 @@ pub async fn create(
         keys,
     };
     let ids: Vec<CountryCode> = members.iter().map(|m| m.id).collect();
+    // The directory among all; a bilateral referral agreement between every two countries.
+    let mut agreements = vec![Agreement {
+        id: format!(
+            "directory-{}",
+            ids.iter()
+                .map(CountryCode::as_str)
+                .collect::<Vec<_>>()
+                .join("-")
+        ),
+        kind: AgreementKind::Directory,
+        members: ids.clone(),
+        hub: None,
+    }];
+    let countries: Vec<CountryCode> = ids
+        .iter()
+        .copied()
+        .filter(|c| c.as_str() != "REG")
+        .collect();
+    for (i, a) in countries.iter().enumerate() {
+        for b in &countries[i + 1..] {
+            agreements.push(Agreement {
+                id: format!("referral-{a}-{b}"),
+                kind: AgreementKind::Referral,
+                members: vec![*a, *b],
+                hub: None,
+            });
+        }
+    }
     let mut manifest = SignedManifest {
         manifest: Manifest {
             v: 1,
@@ -275,18 +318,7 @@ pub async fn create(
             grace_seconds: 7 * 86_400,
             governance: governance.clone(),
             members: entries,
-            agreements: vec![Agreement {
-                id: format!(
-                    "directory-{}",
-                    ids.iter()
-                        .map(CountryCode::as_str)
-                        .collect::<Vec<_>>()
-                        .join("-")
-                ),
-                kind: AgreementKind::Directory,
-                members: ids.clone(),
-                hub: None,
-            }],
+            agreements,
         },
         signatures: Vec::new(),
     };
@@ -295,7 +327,6 @@ pub async fn create(
             .add_signature(signer)
             .map_err(|e| anyhow::anyhow!("demo manifest: {e}"))?;
     }
-    let agreement_id = manifest.manifest.agreements[0].id.clone();
     for m in members {
         let config = Config::load(&m.dir.join("puente.toml"))?;
         let store = crate::store::connect(config.database_url.expose()).await?;
@@ -311,7 +342,14 @@ pub async fn create(
         for peer in members.iter().filter(|p| p.id != m.id) {
             admin::approve(store.as_ref(), &ctx, ApprovalKind::Peer, peer.id.as_str()).await?;
         }
-        admin::approve(store.as_ref(), &ctx, ApprovalKind::Agreement, &agreement_id).await?;
+        for a in manifest
+            .manifest
+            .agreements
+            .iter()
+            .filter(|a| a.members.contains(&m.id))
+        {
+            admin::approve(store.as_ref(), &ctx, ApprovalKind::Agreement, &a.id).await?;
+        }
         store.close().await;
     }
     lines.push(String::new());
@@ -432,7 +470,7 @@ async fn seed_cases(state: &crate::app::AppState, ctx: &AuditCtx) -> anyhow::Res
     use puente_common::case::{CaseRecord, ConsentRecord, PersonRecord};
     use puente_common::vocab::codes::{
         CaseStatus, ConsentGivenBy, ConsentScope, ExploitationType, Gender, IntakeChannel, Means,
-        TraffickingAct,
+        ReferralFieldGroup, TraffickingAct,
     };
     let user = state.store.user_by_username("gestora").await?;
     let actor = crate::authz::Actor {
@@ -510,10 +548,38 @@ async fn seed_cases(state: &crate::app::AppState, ctx: &AuditCtx) -> anyhow::Res
             field_groups: Default::default(),
             evidence_ref: format!("DEMO-{}", i + 1),
         };
+        let mut consents = vec![consent];
+        // Luis Fernando goes home to Honduras: he agreed to be referred there, with his
+        // identity, contact and the facts of his case, for six months.
+        if citizenship == "HND" {
+            person.identity.contacts.push(puente_common::case::Contact {
+                kind: "phone".into(),
+                value: "+504 9999 0000".into(),
+            });
+            person.languages.push("spa".into());
+            consents.push(ConsentRecord {
+                scope: ConsentScope::Referral,
+                given_by: ConsentGivenBy::Person,
+                guardian_name: String::new(),
+                given_on: registered,
+                expires_on: Some(today + chrono::Duration::days(180)),
+                destination_country: Some("HND".parse()?),
+                destination_org: String::new(),
+                field_groups: [
+                    ReferralFieldGroup::Identity,
+                    ReferralFieldGroup::Contact,
+                    ReferralFieldGroup::Demographics,
+                    ReferralFieldGroup::TraffickingProcess,
+                ]
+                .into_iter()
+                .collect(),
+                evidence_ref: format!("DEMO-{}-R", i + 1),
+            });
+        }
         let input = crate::cases::NewCase {
             person: crate::cases::PersonChoice::New(Box::new(person)),
             case,
-            consents: vec![consent],
+            consents,
             caseworker_id: None,
             consent_override_reason: None,
         };

@@ -139,6 +139,7 @@ pub async fn init(opts: &InitOptions, clock: &dyn Clock) -> anyhow::Result<InitR
         http: HttpConfig::default(),
         log: LogConfig::default(),
         federation,
+        referrals: Default::default(),
     };
     write_private(&config_path, config.to_toml().as_bytes())?;
     let store = crate::store::connect(config.database_url.expose())

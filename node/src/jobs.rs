@@ -45,9 +45,19 @@ async fn purge_sessions(st: &AppState) {
     }
 }
 
+/// Every hour: referral offers left unanswered past their consent's expiry expire.
+pub async fn expire_referrals(st: &AppState) {
+    match crate::referrals::inbound::expire_due(st).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(expired = n, "referral offers expired"),
+        Err(e) => tracing::error!(error = %e, "cannot expire referral offers"),
+    }
+}
+
 /// Starts the scheduler: the daily signed audit checkpoint (00:05 UTC), the daily seal of the
-/// federation evidence log (23:55 UTC, so each day's entries are sealed that day) and the
-/// session purge (every 10 minutes).
+/// federation evidence log (23:55 UTC, so each day's entries are sealed that day), the
+/// session purge (every 10 minutes) and the expiry of unanswered referral offers (hourly, and
+/// once at start).
 pub async fn start(st: AppState) -> anyhow::Result<JobScheduler> {
     let sched = JobScheduler::new().await?;
     let s = st.clone();
@@ -71,6 +81,15 @@ pub async fn start(st: AppState) -> anyhow::Result<JobScheduler> {
             Box::pin(async move { purge_sessions(&s).await })
         })?)
         .await?;
+    let s = st.clone();
+    sched
+        .add(Job::new_async("0 1 * * * *", move |_, _| {
+            let s = s.clone();
+            Box::pin(async move { expire_referrals(&s).await })
+        })?)
+        .await?;
     sched.start().await?;
+    // Offers that expired while the node was down expire now, not at the next hour.
+    expire_referrals(&st).await;
     Ok(sched)
 }

@@ -9,6 +9,7 @@
 //! - [`auth`]: passwords, second factor, sessions, CSRF, API tokens, log-in pages.
 //! - [`admin`]: organisations, users, roles and tokens, in pages and the JSON API.
 //! - [`directory`]: the regional service directory (this node's services and its peers').
+//! - [`referrals`]: cross-border referrals, consent-scoped and sealed to the destination.
 //! - [`audit`]: the hash-chained audit trail, its checkpoints and its page.
 //! - [`store`]: the storage trait, SQLite and PostgreSQL.
 //! - [`web`]: layout, translations, security headers; [`crypto`]: the data key.
@@ -37,5 +38,6 @@ pub mod import;
 pub mod init;
 pub mod jobs;
 pub mod keys;
+pub mod referrals;
 pub mod store;
 pub mod web;

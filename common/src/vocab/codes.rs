@@ -431,6 +431,55 @@ coded! {
     }
 }
 
+coded! {
+    /// Why an organisation refers a person to an organisation in another country.
+    ReferralReason, "referral_reason" {
+        AdditionalServicesRequired = "ADDITIONAL_SERVICES_REQUIRED", None;
+        MigrationOrChangeOfLocation = "MIGRATION_OR_CHANGE_OF_LOCATION", None;
+        ReturnAssistance = "RETURN_ASSISTANCE", None;
+        Other = "OTHER", None;
+    }
+}
+
+coded! {
+    /// How soon a referral needs an answer.
+    ReferralUrgency, "referral_urgency" {
+        Routine = "ROUTINE", None;
+        Priority = "PRIORITY", None;
+        Emergency = "EMERGENCY", None;
+    }
+}
+
+coded! {
+    /// Why the destination declined a referral.
+    DeclineReason, "decline_reason" {
+        NoCapacity = "NO_CAPACITY", None;
+        OutsideMandate = "OUTSIDE_MANDATE", None;
+        PersonNotReached = "PERSON_NOT_REACHED", None;
+        PersonDeclined = "PERSON_DECLINED", None;
+        Other = "OTHER", None;
+    }
+}
+
+coded! {
+    /// What the destination reports back about an accepted referral.
+    ReferralUpdateKind, "referral_update" {
+        ArrivalConfirmed = "ARRIVAL_CONFIRMED", None;
+        ServicesStarted = "SERVICES_STARTED", None;
+        ContactLost = "CONTACT_LOST", None;
+        Other = "OTHER", None;
+    }
+}
+
+coded! {
+    /// Why the origin recalls a referral (`control.recall`): the destination erases what it
+    /// received.
+    RecallReason, "recall_reason" {
+        ConsentWithdrawn = "CONSENT_WITHDRAWN", None;
+        RevokedBySender = "REVOKED_BY_SENDER", None;
+    }
+}
+
 // Derived bands and categories for aggregate releases.
 
 coded! {
@@ -529,6 +578,11 @@ macro_rules! with_all_enums {
             ConsentGivenBy,
             ReferralFieldGroup,
             ClosureReason,
+            ReferralReason,
+            ReferralUrgency,
+            DeclineReason,
+            ReferralUpdateKind,
+            RecallReason,
             CtdcAgeBand,
             GlotipAgeBand,
             DurationBand,

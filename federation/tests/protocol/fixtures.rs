@@ -83,6 +83,7 @@ fn member(id: &str, name: &str, n: u8, role: MemberRole, status: MemberStatus) -
             None,
         )],
         revoked_keys: vec![],
+        seal_keys: vec![],
     }
 }
 

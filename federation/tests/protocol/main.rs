@@ -1,6 +1,6 @@
 //! Protocol tests of puente-federation: known-answer vectors (RFC 8785, RFC 8032), golden
 //! envelopes/acks/manifest committed under `tests/vectors/`, property tests, the manifest
-//! rules and the acceptance checks.
+//! rules, the acceptance checks and seal keys.
 //!
 //! `PUENTE_BLESS=1 cargo test -p puente-federation --test protocol` rewrites the golden files.
 
@@ -13,3 +13,4 @@ mod golden;
 mod known_answers;
 mod manifest_rules;
 mod properties;
+mod seal_keys;

@@ -322,6 +322,34 @@ code-closure_reason-DECLINED_SERVICES = Declined services
 code-closure_reason-DECEASED = Deceased
 code-closure_reason-OTHER = Other
 
+## referral_reason
+code-referral_reason-ADDITIONAL_SERVICES_REQUIRED = Additional services required
+code-referral_reason-MIGRATION_OR_CHANGE_OF_LOCATION = Migration or change of location
+code-referral_reason-RETURN_ASSISTANCE = Return assistance
+code-referral_reason-OTHER = Other reason
+
+## referral_urgency
+code-referral_urgency-ROUTINE = Routine
+code-referral_urgency-PRIORITY = Priority
+code-referral_urgency-EMERGENCY = Emergency
+
+## decline_reason
+code-decline_reason-NO_CAPACITY = No capacity available
+code-decline_reason-OUTSIDE_MANDATE = Outside the organisation's mandate
+code-decline_reason-PERSON_NOT_REACHED = The person could not be reached
+code-decline_reason-PERSON_DECLINED = The person did not accept the referral
+code-decline_reason-OTHER = Other reason
+
+## referral_update
+code-referral_update-ARRIVAL_CONFIRMED = Arrival confirmed
+code-referral_update-SERVICES_STARTED = Services started
+code-referral_update-CONTACT_LOST = Contact lost
+code-referral_update-OTHER = Other update
+
+## recall_reason
+code-recall_reason-CONSENT_WITHDRAWN = Consent withdrawn
+code-recall_reason-REVOKED_BY_SENDER = Withdrawn by the referring organisation
+
 ## ctdc_age_band
 code-ctdc_age_band-0_8 = 0–8 years
 code-ctdc_age_band-9_17 = 9–17 years

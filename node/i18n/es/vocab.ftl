@@ -322,6 +322,34 @@ code-closure_reason-DECLINED_SERVICES = Rechazó los servicios
 code-closure_reason-DECEASED = Fallecimiento
 code-closure_reason-OTHER = Otro
 
+## referral_reason
+code-referral_reason-ADDITIONAL_SERVICES_REQUIRED = Requiere servicios adicionales
+code-referral_reason-MIGRATION_OR_CHANGE_OF_LOCATION = Migración o cambio de lugar de residencia
+code-referral_reason-RETURN_ASSISTANCE = Asistencia para el retorno
+code-referral_reason-OTHER = Otro motivo
+
+## referral_urgency
+code-referral_urgency-ROUTINE = Ordinaria
+code-referral_urgency-PRIORITY = Prioritaria
+code-referral_urgency-EMERGENCY = Emergencia
+
+## decline_reason
+code-decline_reason-NO_CAPACITY = Sin capacidad disponible
+code-decline_reason-OUTSIDE_MANDATE = Fuera del mandato de la organización
+code-decline_reason-PERSON_NOT_REACHED = No se logró contactar a la persona
+code-decline_reason-PERSON_DECLINED = La persona no aceptó la referencia
+code-decline_reason-OTHER = Otro motivo
+
+## referral_update
+code-referral_update-ARRIVAL_CONFIRMED = Llegada confirmada
+code-referral_update-SERVICES_STARTED = Servicios iniciados
+code-referral_update-CONTACT_LOST = Se perdió el contacto
+code-referral_update-OTHER = Otra novedad
+
+## recall_reason
+code-recall_reason-CONSENT_WITHDRAWN = Consentimiento retirado
+code-recall_reason-REVOKED_BY_SENDER = Retirada por la organización remitente
+
 ## ctdc_age_band
 code-ctdc_age_band-0_8 = 0 a 8 años
 code-ctdc_age_band-9_17 = 9 a 17 años

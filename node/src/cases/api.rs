@@ -50,6 +50,7 @@ use crate::authz::{Action, Role};
 use crate::cases::{self as svc, NewCase, PersonChoice, Who};
 use crate::directory::api::Merge as DirectoryOperations;
 use crate::error::{AppError, AppResult, ErrorInfo, FieldError};
+use crate::referrals::api::Merge as ReferralOperations;
 
 /// The routes of this module, with the action each needs (for `app::ROUTES` and the matrix
 /// test). `GET /api/v1/cases` also serves a national administrator (`view_case_index`: the
@@ -1569,13 +1570,14 @@ impl Modify for Common {
         ServiceType, SexualExploitationType, StatusDecidedBy, TraffickingAct, TraffickingStatus,
         Verdict,
     )),
-    // The directory's operations first, so that `Common` covers them too.
-    modifiers(&DirectoryOperations, &Common),
+    // The directory's and the referrals' operations first, so that `Common` covers them too.
+    modifiers(&DirectoryOperations, &ReferralOperations, &Common),
     tags(
         (name = "cases", description = "The case registry"),
         (name = "persons", description = "Persons of the organisation"),
         (name = "admin", description = "Organisations and users"),
         (name = "directory", description = "The regional service directory"),
+        (name = "referrals", description = "Cross-border referrals and the user's notifications"),
         (name = "meta", description = "This document"),
     ),
 )]
@@ -1631,6 +1633,7 @@ mod tests {
         let expected: BTreeSet<(String, String)> = ROUTES
             .iter()
             .chain(crate::directory::api::ROUTES)
+            .chain(crate::referrals::api::ROUTES)
             .chain(
                 crate::app::ROUTES
                     .iter()
@@ -1745,8 +1748,14 @@ mod tests {
         codes_listed::<TraffickingStatus>(&d);
         codes_listed::<Verdict>(&d);
         codes_listed::<puente_common::vocab::codes::PopulationServed>(&d);
+        // The referrals' (crate::referrals::api).
+        codes_listed::<puente_common::vocab::codes::ReferralReason>(&d);
+        codes_listed::<puente_common::vocab::codes::ReferralUrgency>(&d);
+        codes_listed::<puente_common::vocab::codes::DeclineReason>(&d);
+        codes_listed::<puente_common::vocab::codes::ReferralUpdateKind>(&d);
+        codes_listed::<puente_common::vocab::codes::CtdcAgeBand>(&d);
         // Every enum schema in the document is one of those (or a non-coded one named here).
-        let coded = 29;
+        let coded = 34;
         let enums = d["components"]["schemas"]
             .as_object()
             .unwrap()
@@ -1775,6 +1784,15 @@ mod tests {
             "UpdateCaseBody",
             "CloseBody",
             "NewOrg",
+            "NewReferralBody",
+            "NoInput",
+            "DeclineBody",
+            "UpdateBody",
+            "NoteOnlyBody",
+            "AssignBody",
+            "ReadBody",
+            "OfferBody",
+            "ReferralData",
         ] {
             assert_eq!(s[name]["additionalProperties"], json!(false), "{name}");
         }
@@ -1985,6 +2003,7 @@ mod flow {
                 http: HttpConfig::default(),
                 log: LogConfig::default(),
                 federation: None,
+                referrals: Default::default(),
             };
             let store = crate::store::connect(&db_url).await.unwrap();
             store.migrate().await.unwrap();

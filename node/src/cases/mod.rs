@@ -62,7 +62,7 @@ fn issues_to_fields(prefix: &str, issues: Vec<Issue>, out: &mut Vec<FieldError>)
     );
 }
 
-fn today(st: &AppState) -> NaiveDate {
+pub(crate) fn today(st: &AppState) -> NaiveDate {
     st.clock.now().date_naive()
 }
 
@@ -74,7 +74,7 @@ async fn own_org(st: &AppState, who: Who<'_>, action: Action, path: &str) -> App
 
 /// A case `who` may read (same organisation), or `NotFound` (existence is not revealed),
 /// with the refusal audited.
-async fn readable_case(
+pub(crate) async fn readable_case(
     st: &AppState,
     who: Who<'_>,
     id: Uuid,
@@ -137,7 +137,7 @@ fn exploitation_column(case: &CaseRecord) -> String {
     format!(",{},", codes.join(","))
 }
 
-fn index_tokens(s: &Sealer<'_>, org: Uuid, person: &PersonRecord) -> Vec<IndexToken> {
+pub(crate) fn index_tokens(s: &Sealer<'_>, org: Uuid, person: &PersonRecord) -> Vec<IndexToken> {
     let id = &person.identity;
     let names = format!("{} {}", id.given_names, id.family_names);
     let mut out: Vec<IndexToken> = name_tokens(&names)
@@ -1041,6 +1041,11 @@ pub async fn withdraw_consent(
         .target("consent", consent_id)
         .org(Some(row.org_id))
         .detail(json!({ "case_id": case_id, "scope": c.scope }));
+    // Withdrawal travels: every referral sent under a referral consent is recalled in the
+    // same transaction as the withdrawal.
+    if c.scope == ConsentScope::Referral.code() {
+        return crate::referrals::withdraw_with_recalls(st, who, consent_id, on, ev).await;
+    }
     match st
         .store
         .withdraw_consent(consent_id, on, who.actor.user_id, who.audit.at, &ev)

@@ -793,7 +793,7 @@ fn choices(st: &AppState, lang: Lang) -> Value {
 }
 
 /// Display names of every country, language, subdivision and industry code.
-fn names(lang: Lang) -> Value {
+pub(crate) fn names(lang: Lang) -> Value {
     let mut m = Map::new();
     for c in geo::COUNTRIES {
         m.insert(c.alpha3.into(), Value::from(country_name(c, lang)));
@@ -1554,9 +1554,12 @@ async fn render_case(
         Vec::new()
     };
     let today = st.clock.now().date_naive().to_string();
+    let referrals = crate::referrals::pages::case_referrals(st, s, v.id).await?;
     let data = merge(
         json!({
             "c": case_json(st, s.ctx.lang, v),
+            "referrals": referrals,
+            "can_refer": !readonly && s.actor.can(Action::SendReferral),
             "readonly": readonly,
             "can_edit": can_edit,
             "can_reassign": can_reassign,

@@ -14,6 +14,7 @@ use puente_federation::manifest::{
     Agreement, AgreementKind, Governance, GovernanceKey, Manifest, Member, MemberKey, MemberRole,
     MemberStatus, SignedManifest,
 };
+use puente_federation::seal::SealKeyPair;
 use puente_federation::{KeyId, SigningIdentity};
 use serde_json::json;
 
@@ -380,10 +381,12 @@ fn parse_agreement(spec: &str) -> anyhow::Result<Agreement> {
     })
 }
 
-/// This node's member entry.
 /// This node's member entry. With the manifest it holds, the keys that manifest already lists
 /// for this node (and has not revoked) are kept, so an entry sent again after a rotation does
-/// not drop the key that signed envelopes still pending or checkpoints already made.
+/// not drop the key that signed envelopes still pending or checkpoints already made. Each
+/// signing key it lists of its own (the current one, and the next one if configured) comes with
+/// its seal key ([`SealKeyPair::derive`]: same id, same validity), and held seal keys that are
+/// not revoked are kept too, so that payloads already sealed to them can still be opened.
 pub fn member_info(
     config: &Config,
     now: DateTime<Utc>,
@@ -415,6 +418,12 @@ pub fn member_info(
         valid_from,
         valid_until: None,
     }];
+    let mut seal_keys = vec![MemberKey {
+        id: identity.key_id().clone(),
+        public_key: SealKeyPair::derive(&identity).public_key_b64(),
+        valid_from,
+        valid_until: None,
+    }];
     // The next key (`puente keys new-signing-key`), for the governance to add before the node
     // signs with it.
     if let (Some(path), Some(id)) = (
@@ -427,10 +436,17 @@ pub fn member_info(
         );
         let next = SigningIdentity::from_pkcs8_pem(id.clone(), &pem)
             .with_context(|| format!("next signing key {}", path.display()))?;
+        let next_from = chrono::SubsecRound::trunc_subsecs(now - Duration::hours(1), 0);
         signing_keys.push(MemberKey {
             id: id.clone(),
             public_key: next.public_key_b64(),
-            valid_from: chrono::SubsecRound::trunc_subsecs(now - Duration::hours(1), 0),
+            valid_from: next_from,
+            valid_until: None,
+        });
+        seal_keys.push(MemberKey {
+            id: id.clone(),
+            public_key: SealKeyPair::derive(&next).public_key_b64(),
+            valid_from: next_from,
             valid_until: None,
         });
     }
@@ -440,6 +456,11 @@ pub fn member_info(
         for k in &me.signing_keys {
             if !revoked_keys.contains(&k.id) && !signing_keys.iter().any(|x| x.id == k.id) {
                 signing_keys.push(k.clone());
+            }
+        }
+        for k in &me.seal_keys {
+            if !revoked_keys.contains(&k.id) && !seal_keys.iter().any(|x| x.id == k.id) {
+                seal_keys.push(k.clone());
             }
         }
     }
@@ -460,6 +481,7 @@ pub fn member_info(
         tls_pins: vec![pin],
         signing_keys,
         revoked_keys,
+        seal_keys,
     })
 }
 

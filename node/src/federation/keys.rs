@@ -361,6 +361,7 @@ mod tests {
                 tls_pins: Vec::new(),
                 signing_keys: keys,
                 revoked_keys: revoked,
+                seal_keys: Vec::new(),
             }],
             agreements: Vec::new(),
         }

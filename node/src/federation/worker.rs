@@ -476,7 +476,7 @@ async fn process_inbox(node: AppState, fed: Arc<Federation>, mut stop: watch::Re
 
 /// Applies one inbox envelope; a failure is recorded on the row and shown to administrators.
 /// Returns false when the store failed and the row stays to be tried again.
-async fn apply(node: &Node, row: &crate::store::fed_sql::InboxRow) -> bool {
+async fn apply(node: &AppState, row: &crate::store::fed_sql::InboxRow) -> bool {
     let now = node.clock.now();
     let store = node.store.as_ref();
     let failed = |code: &'static str| async move {
@@ -506,6 +506,21 @@ async fn apply(node: &Node, row: &crate::store::fed_sql::InboxRow) -> bool {
                 // The store failed: the envelope stays in the inbox and is tried again.
                 Err(e) => {
                     tracing::error!(error = %e, "inbox: cannot apply a directory");
+                    false
+                }
+            }
+        }
+        kind if kind.starts_with("referral.")
+            || kind == "control.recall"
+            || kind == "control.recall_ack" =>
+        {
+            match crate::referrals::inbound::apply_remote(node, row, &env).await {
+                Ok(true) => true,
+                Ok(false) => failed("unknown_kind").await,
+                Err(crate::referrals::inbound::ApplyError::Refused(reason)) => failed(reason).await,
+                // The store failed: the envelope stays in the inbox and is tried again.
+                Err(e) => {
+                    tracing::error!(error = %e, "inbox: cannot apply a referral step");
                     false
                 }
             }

@@ -83,6 +83,30 @@ macro_rules! impl_case_store {
                 Ok(row)
             }
 
+            /// Writes one registration (person, case, consents, timeline, audit entry with
+            /// the case number) in `tx`.
+            pub(crate) async fn register_in(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                r: &$crate::store::cases::Registration,
+            ) -> $crate::store::StoreResult<$crate::store::cases::CaseRow> {
+                if let Some((p, index)) = &r.person {
+                    Self::insert_person_tx(tx, p, index).await?;
+                }
+                let row = Self::insert_case_tx(tx, &r.case, &r.prefix).await?;
+                for c in &r.consents {
+                    Self::insert_consent_tx(tx, c).await?;
+                }
+                for t in &r.timeline {
+                    Self::insert_timeline_tx(tx, t).await?;
+                }
+                let mut audit = r.audit.clone();
+                if let serde_json::Value::Object(m) = &mut audit.detail {
+                    m.insert("number".into(), row.number.clone().into());
+                }
+                Self::append_in(tx, &audit).await?;
+                Ok(row)
+            }
+
             async fn insert_person_tx(
                 tx: &mut sqlx::Transaction<'_, $db>,
                 p: &$crate::store::cases::PersonRow,
@@ -253,22 +277,7 @@ macro_rules! impl_case_store {
                 let mut tx = self.begin_write().await?;
                 let mut out = Vec::with_capacity(regs.len());
                 for r in regs {
-                    if let Some((p, index)) = &r.person {
-                        Self::insert_person_tx(&mut tx, p, index).await?;
-                    }
-                    let row = Self::insert_case_tx(&mut tx, &r.case, &r.prefix).await?;
-                    for c in &r.consents {
-                        Self::insert_consent_tx(&mut tx, c).await?;
-                    }
-                    for t in &r.timeline {
-                        Self::insert_timeline_tx(&mut tx, t).await?;
-                    }
-                    let mut audit = r.audit.clone();
-                    if let serde_json::Value::Object(m) = &mut audit.detail {
-                        m.insert("number".into(), row.number.clone().into());
-                    }
-                    Self::append_in(&mut tx, &audit).await?;
-                    out.push(row);
+                    out.push(Self::register_in(&mut tx, r).await?);
                 }
                 tx.commit().await?;
                 Ok(out)

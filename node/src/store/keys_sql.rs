@@ -144,6 +144,30 @@ pub const SEALED_COLUMNS: &[SealedColumn] = &[
         AadField::Column("kind"),
         true,
     ),
+    col(
+        "referrals",
+        "payload",
+        ID,
+        ID,
+        AadField::Fixed("payload"),
+        true,
+    ),
+    col(
+        "referrals",
+        "override_reason",
+        ID,
+        ID,
+        AadField::Fixed("override_reason"),
+        true,
+    ),
+    col(
+        "referral_events",
+        "note",
+        ID,
+        ("referral_id", IdKind::Uuid),
+        AadField::Fixed("note"),
+        true,
+    ),
 ];
 
 /// A row's primary key.

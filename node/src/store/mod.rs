@@ -13,6 +13,7 @@ pub mod dir_sql;
 pub mod fed_sql;
 pub mod keys_sql;
 mod postgres;
+pub mod ref_sql;
 mod sql;
 mod sqlite;
 
@@ -218,6 +219,7 @@ pub trait Store:
     + keys_sql::KeyStore
     + dir_sql::DirectoryStore
     + fed_sql::FedStore
+    + ref_sql::ReferralStore
     + Send
     + Sync
     + std::fmt::Debug

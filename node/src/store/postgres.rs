@@ -54,3 +54,4 @@ impl_case_store!(PgStore, Postgres);
 super::keys_sql::impl_key_store!(PgStore, Postgres, postgres);
 super::dir_sql::impl_directory_store!(PgStore, Postgres);
 super::fed_sql::impl_fed_store!(PgStore, Postgres);
+super::ref_sql::impl_referral_store!(PgStore, Postgres);

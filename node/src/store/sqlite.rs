@@ -54,3 +54,4 @@ impl_case_store!(SqliteStore, Sqlite);
 super::keys_sql::impl_key_store!(SqliteStore, Sqlite, sqlite);
 super::dir_sql::impl_directory_store!(SqliteStore, Sqlite);
 super::fed_sql::impl_fed_store!(SqliteStore, Sqlite);
+super::ref_sql::impl_referral_store!(SqliteStore, Sqlite);

@@ -53,7 +53,7 @@ impl Lang {
     }
 }
 
-const CATALOGUES: [(Lang, &str, &str); 12] = [
+const CATALOGUES: [(Lang, &str, &str); 14] = [
     (Lang::Es, "ui", include_str!("../../i18n/es/ui.ftl")),
     (
         Lang::Es,
@@ -72,6 +72,11 @@ const CATALOGUES: [(Lang, &str, &str); 12] = [
         "federation",
         include_str!("../../i18n/es/federation.ftl"),
     ),
+    (
+        Lang::Es,
+        "referrals",
+        include_str!("../../i18n/es/referrals.ftl"),
+    ),
     (Lang::En, "ui", include_str!("../../i18n/en/ui.ftl")),
     (
         Lang::En,
@@ -89,6 +94,11 @@ const CATALOGUES: [(Lang, &str, &str); 12] = [
         Lang::En,
         "federation",
         include_str!("../../i18n/en/federation.ftl"),
+    ),
+    (
+        Lang::En,
+        "referrals",
+        include_str!("../../i18n/en/referrals.ftl"),
     ),
 ];
 
@@ -238,6 +248,7 @@ mod tests {
             .iter()
             .chain(crate::directory::pages::TEMPLATES)
             .chain(crate::federation::pages::TEMPLATES)
+            .chain(crate::referrals::pages::TEMPLATES)
         {
             used.extend(keys_in(src, "t(\""));
         }

@@ -127,6 +127,7 @@ impl Web {
             .iter()
             .chain(crate::directory::pages::TEMPLATES)
             .chain(crate::federation::pages::TEMPLATES)
+            .chain(crate::referrals::pages::TEMPLATES)
             .copied()
         {
             env.add_template(name, src)?;
@@ -220,7 +221,14 @@ impl Web {
                 "cases": can(Action::ViewCases) || can(Action::ViewCaseIndex),
                 "directory": can(Action::ViewDirectory),
                 "federation": can(Action::ViewFederation),
+                "referrals": can(Action::ViewReferrals),
             }),
+        );
+        m.insert(
+            "unread".into(),
+            ctx.unread
+                .filter(|_| actor.is_some())
+                .map_or(Value::Null, Value::from),
         );
         m.insert("notice".into(), notice.map_or(Value::Null, Value::from));
         m.insert("error".into(), Value::Null);
@@ -277,6 +285,9 @@ pub struct Ctx {
     pub org_name: Option<String>,
     /// A notice code from `?notice=`, shown translated if it is a known one.
     pub notice: Option<String>,
+    /// Unread notifications of the signed-in user, for the header (users who may see
+    /// referrals only: nobody else receives notifications).
+    pub unread: Option<i64>,
 }
 
 impl Ctx {
@@ -399,6 +410,23 @@ pub async fn context_layer(State(st): State<AppState>, req: Request, next: Next)
         Some(id) => st.store.org(id).await.ok().map(|o| o.name),
         None => None,
     };
+    // One indexed count per page, for the header; a failure leaves the count out rather
+    // than the page.
+    let unread = match (&session, &user) {
+        (Some(s), Some(u))
+            if s.stage == SessionStage::Full
+                && crate::authz::role_allows(u.role, Action::ViewReferrals) =>
+        {
+            match crate::referrals::unread_count(&st, u.id).await {
+                Ok(n) => Some(n),
+                Err(e) => {
+                    tracing::warn!(error = %e, "unread notifications not counted");
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
 
     // --- CSRF token for this page
     let pre = match jar.get(PRE_COOKIE).filter(|v| v.len() >= 32) {
@@ -452,6 +480,7 @@ pub async fn context_layer(State(st): State<AppState>, req: Request, next: Next)
         user,
         org_name,
         notice,
+        unread,
     };
 
     // --- CSRF check on every state-changing request, before any handler runs

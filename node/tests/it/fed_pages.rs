@@ -77,6 +77,7 @@ async fn federated_node() -> TestNode {
             valid_until: None,
         }],
         revoked_keys: vec![],
+        seal_keys: vec![],
     };
     let manifest = Manifest {
         v: 1,

@@ -81,6 +81,7 @@ impl TestNode {
             http: HttpConfig::default(),
             log: LogConfig::default(),
             federation: None,
+            referrals: Default::default(),
         };
         tweak(&mut config);
         let config_path = dir.path().join("puente.toml");

@@ -120,6 +120,7 @@ struct World {
     totp_secret: String,
     case_id: Uuid,
     session_hash: String,
+    referral_id: Uuid,
 }
 
 /// A node with a value in every sealed column: a case (person, narrative, consents, one with a
@@ -177,6 +178,73 @@ async fn world() -> World {
     )
     .await
     .unwrap();
+    // A referral sent under a consent override, with a note in its history: the stored offer,
+    // the override reason and the note are sealed (as `referrals` seals them).
+    let referral_id = Uuid::now_v7();
+    {
+        use puente_node::cases::seal::Sealer;
+        use puente_node::store::ref_sql::{RefChange, RefEventRow, ReferralRow};
+        let s = Sealer::new(st);
+        let at = st.clock.now();
+        let row = ReferralRow {
+            id: referral_id,
+            direction: "out".into(),
+            peer: "HND".into(),
+            org_id: Some(org.id),
+            case_id: Some(r.id),
+            consent_id: None,
+            sender_org: "ASOC1".into(),
+            sender_org_name: "Asociación".into(),
+            sender_reference: r.number.clone(),
+            dest_org: None,
+            dest_service: None,
+            reason: "RETURN_ASSISTANCE".into(),
+            urgency: "ROUTINE".into(),
+            needs: "[\"SHELTER\"]".into(),
+            field_groups: "[]".into(),
+            state: "awaiting_approval".into(),
+            recall_state: None,
+            recall_reason: None,
+            expires_on: None,
+            payload: Some(s.seal_json(
+                "referrals",
+                referral_id,
+                "payload",
+                &serde_json::json!({ "name": "Oferta sellada" }),
+            )),
+            override_reason: s.seal_text(
+                "referrals",
+                referral_id,
+                "override_reason",
+                "Urgencia vital",
+            ),
+            key_id: s.key_id(),
+            created_by: Some(worker.id),
+            created_at: at,
+            updated_at: at,
+            version: 1,
+        };
+        let event = RefEventRow {
+            id: Uuid::now_v7(),
+            referral_id,
+            at,
+            kind: "created".into(),
+            message_id: None,
+            actor_id: Some(worker.id),
+            detail: "{}".into(),
+            note: s.seal_text(
+                "referral_events",
+                referral_id,
+                "note",
+                "Nota de la referencia",
+            ),
+            key_id: s.key_id(),
+        };
+        let mut change = RefChange::default();
+        change.referrals.push(&row);
+        change.events.push(event);
+        st.store.ref_apply(change).await.unwrap();
+    }
     // A session in the middle of TOTP enrolment holds the pending secret, sealed.
     let session_hash = puente_node::crypto::sha256_hex(b"a session");
     let now = st.clock.now();
@@ -208,6 +276,7 @@ async fn world() -> World {
         totp_secret: secret.unwrap(),
         case_id: r.id,
         session_hash,
+        referral_id,
     }
 }
 
@@ -244,6 +313,40 @@ async fn everything_opens(w: &World) {
         )
         .unwrap();
     assert_eq!(pending.as_slice(), b"PENDINGSECRET");
+    // The referral's sealed values.
+    {
+        use puente_node::cases::seal::Sealer;
+        let s = Sealer::new(st);
+        let row = st.store.referral(w.referral_id).await.unwrap();
+        let offer: serde_json::Value = s
+            .open_json(
+                "referrals",
+                row.id,
+                "payload",
+                row.payload.as_deref().unwrap(),
+            )
+            .unwrap();
+        assert_eq!(offer["name"], "Oferta sellada");
+        let reason = s
+            .open_text(
+                "referrals",
+                row.id,
+                "override_reason",
+                row.override_reason.as_deref().unwrap(),
+            )
+            .unwrap();
+        assert_eq!(reason, "Urgencia vital");
+        let events = st.store.ref_events(w.referral_id).await.unwrap();
+        let note = s
+            .open_text(
+                "referral_events",
+                w.referral_id,
+                "note",
+                events[0].event.note.as_deref().unwrap(),
+            )
+            .unwrap();
+        assert_eq!(note, "Nota de la referencia");
+    }
     // The blind index (keyed by a sub-key) still finds the person.
     let found = cases::find_persons(st, who!(w.node, w.worker), "xiomara", "")
         .await

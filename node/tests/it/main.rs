@@ -16,5 +16,8 @@ mod fed_store;
 mod helpers;
 mod keys;
 mod matrix;
+mod ref_browser;
+mod ref_pages;
+mod referrals;
 mod store;
 mod transfer;

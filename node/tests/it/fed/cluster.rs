@@ -384,6 +384,17 @@ impl ClusterOptions {
     }
 }
 
+/// Whether `id` is a member of a `referral:…` agreement among `agreements` (the `--agreement`
+/// syntax of `federation edit`: `kind:GTM,HND[@REG]`).
+fn in_referral_agreement(agreements: &[String], id: &str) -> bool {
+    agreements.iter().any(|a| {
+        a.split_once(':').is_some_and(|(kind, members)| {
+            let members = members.split('@').next().unwrap_or_default();
+            kind == "referral" && members.split(',').any(|m| m == id)
+        })
+    })
+}
+
 /// A database made for one node; dropped with the cluster.
 #[derive(Debug, Clone)]
 enum Db {
@@ -428,6 +439,9 @@ pub struct PuenteNode {
     orgs: Mutex<Vec<(String, String)>>,
     /// An API token of a national administrator, made at set-up.
     token: Mutex<String>,
+    /// An API token of a caseworker of the first organisation (`ASOC1`), made at set-up on
+    /// country nodes that are part of a referral agreement.
+    caseworker_token: Mutex<String>,
     cli_log: PathBuf,
 }
 
@@ -872,6 +886,337 @@ impl PuenteNode {
     pub async fn query_i64(&self, sql: &str) -> Vec<(String, i64)> {
         query_pairs(&self.db_url(), sql).await
     }
+
+    /// A condition on a UUID column equal to `id`, in this node's SQL dialect (SQLite keeps
+    /// UUIDs as 16-byte blobs).
+    pub fn uuid_eq(&self, column: &str, id: &str) -> String {
+        if self.is_postgres() {
+            format!("{column} = '{id}'")
+        } else {
+            format!("lower(hex({column})) = '{}'", id.replace('-', ""))
+        }
+    }
+
+    /// Every byte of this node's database as text, for "not in clear" checks: the SQLite
+    /// file and its WAL as they are on disk, or every row of every PostgreSQL table as JSON.
+    pub async fn dump_database(&self) -> String {
+        match &self.db {
+            Db::Sqlite(path) => {
+                let mut out = String::new();
+                for suffix in ["", "-wal", "-journal"] {
+                    if let Ok(bytes) = std::fs::read(format!("{}{suffix}", path.display())) {
+                        out.push_str(&String::from_utf8_lossy(&bytes));
+                    }
+                }
+                out
+            }
+            Db::Postgres { .. } => {
+                use sqlx::Row;
+                let pool = sqlx::PgPool::connect(&self.db_url()).await.unwrap();
+                let tables: Vec<String> = sqlx::query_scalar(
+                    "SELECT tablename::text FROM pg_tables WHERE schemaname = 'public'",
+                )
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+                let mut out = String::new();
+                for t in tables {
+                    let rows =
+                        sqlx::query(&format!("SELECT row_to_json(t)::text AS j FROM \"{t}\" t"))
+                            .fetch_all(&pool)
+                            .await
+                            .unwrap();
+                    for r in rows {
+                        out.push_str(&r.get::<String, _>("j"));
+                        out.push('\n');
+                    }
+                }
+                pool.close().await;
+                out
+            }
+        }
+    }
+
+    /// Every log file of this node (its `serve` output, and the command-line log the cluster
+    /// shares), as text.
+    pub fn logs(&self) -> String {
+        let mut out = String::new();
+        for p in [self.log_path(), self.cli_log.clone()] {
+            out.push_str(&std::fs::read_to_string(p).unwrap_or_default());
+        }
+        out
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // The JSON API as a user of the node (referrals)
+
+    fn token_of(&self, who: As) -> String {
+        let t = match who {
+            As::NodeAdmin => self.token.lock().unwrap().clone(),
+            As::Caseworker => self.caseworker_token.lock().unwrap().clone(),
+        };
+        assert!(
+            !t.is_empty(),
+            "{} has no {who:?} token (caseworkers are made on nodes of a referral agreement)",
+            self.id
+        );
+        t
+    }
+
+    /// `method /api/v1{path}` with `body` as `who`: (status, JSON body or `null`).
+    pub async fn api(
+        &self,
+        who: As,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        let (http, base, _) = self.api_base();
+        let mut req = http
+            .request(method.clone(), format!("{base}{path}"))
+            .bearer_auth(self.token_of(who));
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let r = req
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{} API unreachable ({method} {path}): {e}", self.id));
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        let v = if text.trim().is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or_else(|e| {
+                panic!(
+                    "{} {method} {path}: {status}, not JSON ({e}): {text}",
+                    self.id
+                )
+            })
+        };
+        (status, v)
+    }
+
+    /// Like [`api`](Self::api), and the status must be `want`; the JSON body.
+    pub async fn api_ok(
+        &self,
+        who: As,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+        want: u16,
+    ) -> Value {
+        let (status, v) = self.api(who, method.clone(), path, body).await;
+        assert_eq!(
+            status, want,
+            "{} {method} /api/v1{path} as {who:?}: {v}",
+            self.id
+        );
+        v
+    }
+
+    /// Registers a case (as the caseworker) of a new person with distinctive random names, a
+    /// `CASE_MANAGEMENT` consent and a `REFERRAL` consent for `dest` listing `groups`
+    /// (field-group codes), in force for 90 days.
+    pub async fn register_case_with_referral_consent(
+        &self,
+        dest: &str,
+        groups: &[&str],
+    ) -> RegisteredCase {
+        let today = puente_node::clock::Clock::now(&puente_node::clock::SystemClock).date_naive();
+        let given_on = (today - chrono::Duration::days(1)).to_string();
+        let expires_on = (today + chrono::Duration::days(90)).to_string();
+        let given_names = format!("{} {}", random_name(8), random_name(7));
+        let family_names = format!("{} {}", random_name(9), random_name(8));
+        let body = serde_json::json!({
+            "person": {
+                "identity": {
+                    "given_names": given_names,
+                    "family_names": family_names,
+                    "birth_date": "1999-05-17",
+                },
+                "gender": "FEMININE",
+                "citizenship": [self.id],
+                "languages": ["spa"],
+            },
+            "case": {
+                "intake_channel": "HOTLINE",
+                "registration_date": given_on,
+                "status": "ACTIVE",
+                "narrative": "Relato confidencial que nunca viaja",
+            },
+            "consents": [
+                {
+                    "scope": "CASE_MANAGEMENT",
+                    "given_by": "PERSON",
+                    "given_on": given_on,
+                    "evidence_ref": "Formulario 1",
+                },
+                {
+                    "scope": "REFERRAL",
+                    "given_by": "PERSON",
+                    "given_on": given_on,
+                    "expires_on": expires_on,
+                    "destination_country": dest,
+                    "field_groups": groups,
+                    "evidence_ref": "Formulario 2",
+                },
+            ],
+        });
+        let created = self
+            .api_ok(
+                As::Caseworker,
+                reqwest::Method::POST,
+                "/cases",
+                Some(&body),
+                201,
+            )
+            .await;
+        let case_id = created["id"].as_str().unwrap().to_owned();
+        let case = self.case(&case_id).await;
+        let consent = case["consents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["record"]["scope"] == "REFERRAL")
+            .unwrap_or_else(|| panic!("no REFERRAL consent in the case: {case}"));
+        RegisteredCase {
+            case_id,
+            number: created["number"].as_str().unwrap_or_default().to_owned(),
+            given_names,
+            family_names,
+            referral_consent: consent["id"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// A case as its caseworker reads it (`GET /api/v1/cases/{id}`).
+    pub async fn case(&self, case_id: &str) -> Value {
+        self.api_ok(
+            As::Caseworker,
+            reqwest::Method::GET,
+            &format!("/cases/{case_id}"),
+            None,
+            200,
+        )
+        .await
+    }
+
+    /// Refers the case to `dest`'s organisation `ASOC1` (as the caseworker, under the case's
+    /// valid referral consent); the referral's id.
+    pub async fn refer(&self, case_id: &str, dest: &str) -> String {
+        let body = serde_json::json!({
+            "destination": dest,
+            "dest_org": ORGS[0],
+            "reason": "ADDITIONAL_SERVICES_REQUIRED",
+            "urgency": "PRIORITY",
+            "needs": ["SHELTER", "LEGAL"],
+            "message": "Necesita albergue a su llegada",
+        });
+        let v = self
+            .api_ok(
+                As::Caseworker,
+                reqwest::Method::POST,
+                &format!("/cases/{case_id}/referrals"),
+                Some(&body),
+                201,
+            )
+            .await;
+        v["referral"]["summary"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no referral id in the answer: {v}"))
+            .to_owned()
+    }
+
+    /// A referral as the caseworker reads it (`ReferralView`).
+    pub async fn referral(&self, id: &str) -> Value {
+        self.referral_as(As::Caseworker, id).await
+    }
+
+    /// A referral as `who` reads it (`ReferralView`).
+    pub async fn referral_as(&self, who: As, id: &str) -> Value {
+        self.api_ok(
+            who,
+            reqwest::Method::GET,
+            &format!("/referrals/{id}"),
+            None,
+            200,
+        )
+        .await
+    }
+
+    /// The referral's `state` here (as a national administrator, who sees every referral:
+    /// one still in the national queue or recalled before it was routed too).
+    pub async fn referral_state(&self, id: &str) -> String {
+        let v = self.referral_as(As::NodeAdmin, id).await;
+        v["summary"]["state"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// `POST /api/v1/referrals/{id}/{action}` with `body` as the caseworker; 200 expected.
+    pub async fn act(&self, id: &str, action: &str, body: Value) -> Value {
+        self.api_ok(
+            As::Caseworker,
+            reqwest::Method::POST,
+            &format!("/referrals/{id}/{action}"),
+            Some(&body),
+            200,
+        )
+        .await
+    }
+
+    /// Records the withdrawal of a consent today (it recalls what was sent under it).
+    pub async fn withdraw_consent(&self, case_id: &str, consent_id: &str) {
+        let today = puente_node::clock::Clock::now(&puente_node::clock::SystemClock).date_naive();
+        self.api_ok(
+            As::Caseworker,
+            reqwest::Method::POST,
+            &format!("/cases/{case_id}/consents/{consent_id}/withdraw"),
+            Some(&serde_json::json!({ "withdrawn_on": today.to_string() })),
+            204,
+        )
+        .await;
+    }
+}
+
+/// Who a JSON API call acts as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum As {
+    /// The national administrator every node has (`arnes`).
+    NodeAdmin,
+    /// The caseworker of `ASOC1` on nodes of a referral agreement (`gestora`).
+    Caseworker,
+}
+
+/// A case registered by [`PuenteNode::register_case_with_referral_consent`].
+#[derive(Debug, Clone)]
+pub struct RegisteredCase {
+    pub case_id: String,
+    pub number: String,
+    pub given_names: String,
+    pub family_names: String,
+    /// The id of the `REFERRAL` consent.
+    pub referral_consent: String,
+}
+
+impl RegisteredCase {
+    /// The strings that must never appear in clear outside the API: each name.
+    pub fn secrets(&self) -> [&str; 2] {
+        [&self.given_names, &self.family_names]
+    }
+}
+
+/// A capitalised word of `len` random letters (distinctive enough that finding it anywhere
+/// means it was written there).
+pub fn random_name(len: usize) -> String {
+    use rand::Rng;
+    let mut rng = rand::thread_rng();
+    let mut w: String = (0..len)
+        .map(|_| char::from(b'a' + rng.gen_range(0..26u8)))
+        .collect();
+    w[..1].make_ascii_uppercase();
+    w
 }
 
 /// A two-column query (text, integer) on a node's database.
@@ -984,6 +1329,7 @@ impl Cluster {
                 published: Mutex::new(Vec::new()),
                 orgs: Mutex::new(Vec::new()),
                 token: Mutex::new(String::new()),
+                caseworker_token: Mutex::new(String::new()),
                 cli_log: cli_log.clone(),
             });
         }
@@ -1011,6 +1357,7 @@ impl Cluster {
             );
             let config = n.config.display().to_string();
             let pg = n.is_postgres();
+            let referral_user = role == "node" && in_referral_agreement(&opts.agreements, &id);
             set.spawn(async move {
                 let endpoint = format!("https://{proxy}");
                 let mut args = vec![
@@ -1093,6 +1440,48 @@ impl Cluster {
                     .unwrap_or_else(|| panic!("no token printed: {}", out.stdout))
                     .trim()
                     .to_owned();
+                // A caseworker of the first organisation and an API token, to register cases
+                // and make and answer referrals.
+                let mut caseworker_token = String::new();
+                if referral_user {
+                    puente(
+                        &[
+                            "--config",
+                            &config,
+                            "user",
+                            "add",
+                            "--username",
+                            "gestora",
+                            "--name",
+                            "Gestora de pruebas",
+                            "--role",
+                            "caseworker",
+                            "--org",
+                            ORGS[0],
+                        ],
+                        &[],
+                        &log,
+                    )
+                    .await
+                    .ok("user add caseworker");
+                    let out = puente(
+                        &[
+                            "--config", &config, "token", "create", "--user", "gestora", "--name",
+                            "gestora", "--days", "30",
+                        ],
+                        &[],
+                        &log,
+                    )
+                    .await
+                    .ok("token create caseworker");
+                    caseworker_token = out
+                        .stdout
+                        .lines()
+                        .find(|l| l.starts_with("pte_"))
+                        .unwrap_or_else(|| panic!("no token printed: {}", out.stdout))
+                        .trim()
+                        .to_owned();
+                }
                 let info = puente(
                     &["--config", &config, "federation", "member-info"],
                     &[],
@@ -1103,15 +1492,16 @@ impl Cluster {
                 let member: Value = serde_json::from_str(&info.stdout).unwrap_or_else(|e| {
                     panic!("member-info of {id} is not JSON ({e}): {}", info.stdout)
                 });
-                (id, member, orgs, token)
+                (id, member, orgs, token, caseworker_token)
             });
         }
         while let Some(r) = set.join_next().await {
-            let (id, member, orgs, token) = r.unwrap();
+            let (id, member, orgs, token, caseworker_token) = r.unwrap();
             assert_eq!(member["id"], id.as_str(), "member-info of {id}: {member}");
             let n = cluster.node(&id);
             *n.orgs.lock().unwrap() = orgs;
             *n.token.lock().unwrap() = token;
+            *n.caseworker_token.lock().unwrap() = caseworker_token;
             cluster.member_info.insert(id, member);
         }
         for m in &opts.extra_members {

@@ -322,14 +322,14 @@ impl FakePeer {
 }
 
 /// One result of an ack, by sequence number.
-fn result(ack: &Ack, seq: u64) -> &AckResult {
+pub fn result(ack: &Ack, seq: u64) -> &AckResult {
     ack.results
         .iter()
         .find(|r| r.seq == seq)
         .unwrap_or_else(|| panic!("no result for seq {seq}: {ack:?}"))
 }
 
-fn assert_refused(ack: &Ack, seq: u64, reason: &str) {
+pub fn assert_refused(ack: &Ack, seq: u64, reason: &str) {
     let r = result(ack, seq);
     assert_eq!(r.result, AckOutcome::Refused, "seq {seq}: {ack:?}");
     assert_eq!(r.reason.as_deref(), Some(reason), "seq {seq}: {ack:?}");

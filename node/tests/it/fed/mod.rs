@@ -9,6 +9,9 @@
 //!   restarted, restored from backups; status, heads and directory checks;
 //! - [`scenarios`]: delivery through faults, crashes, a lost hub, trust changes, restores,
 //!   one-way reachability, replicas;
+//! - [`referrals`]: cross-border referrals end to end (accept, decline, recall, consent
+//!   withdrawal, a recall overtaking its offer, partitions, crashes) and tampered or replayed
+//!   offers from the fake peer;
 //! - [`fake_peer`]: a member that is not a node and sends forged, replayed, reordered, gapped,
 //!   wrong-destination, wrong-origin, unknown/revoked/expired/blocked-key, future-dated and
 //!   oversize envelopes.
@@ -20,4 +23,5 @@
 pub mod cluster;
 pub mod fake_peer;
 pub mod proxy;
+pub mod referrals;
 pub mod scenarios;
