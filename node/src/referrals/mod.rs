@@ -151,11 +151,10 @@ pub(crate) fn referral_block(
     if f.trust.local.blocked_peers.contains(&peer) {
         return Some("peer_blocked");
     }
-    if !f
-        .trust
-        .destinations(f.me, Channel::Referral, now)
-        .contains(&peer)
-    {
+    // Approved and covered by an approved agreement. A manifest past its grace period does not
+    // stop a referral from being made: it waits in the outbox ("pending delivery") until a
+    // fresh manifest resumes referral traffic.
+    if !f.trust.trusts(peer) || !f.trust.effective.allows(Channel::Referral, f.me, peer) {
         return Some("no_referral_agreement");
     }
     if f.trust.signed.manifest.seal_key(peer, now).is_none() {
@@ -167,8 +166,10 @@ pub(crate) fn referral_block(
 /// The countries this node can refer to now.
 pub(crate) fn referral_destinations(f: &Fed, now: DateTime<Utc>) -> Vec<CountryCode> {
     f.trust
-        .destinations(f.me, Channel::Referral, now)
+        .effective
+        .peers_of(f.me)
         .into_iter()
+        .map(|m| m.id)
         .filter(|p| referral_block(f, *p, now).is_none())
         .collect()
 }

@@ -1515,3 +1515,111 @@ async fn a_recall_that_overtakes_its_offer_leaves_a_tombstone_and_the_offer_is_e
     let dump = crate::helpers::dump_database(&w.node).await;
     assert!(!dump.contains("Castellanos"), "nothing of the offer kept");
 }
+
+#[tokio::test]
+async fn unanswered_offers_expire_on_both_sides_and_a_late_accept_changes_nothing() {
+    let w = world(false).await;
+    let today = w.today();
+    // Sent: a referral of ours to HND.
+    let case = w.case().await;
+    w.valid_consent(&case).await;
+    let a = w
+        .post(
+            &w.worker,
+            &format!("/cases/{case}/referrals"),
+            to_hnd(json!({})),
+        )
+        .await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    let sent: Uuid = a.body["referral"]["summary"]["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    // Received: an offer from HND for ASOC1.
+    let received = Uuid::now_v7();
+    let offer = w.envelope_from_hnd(
+        Channel::Referral,
+        1,
+        "referral.offer",
+        w.sealed_from_hnd(
+            "referral.offer",
+            received,
+            &hnd_offer(received, Some("ASOC1"), today),
+        ),
+    );
+    w.receive(&offer).await;
+
+    // Nothing is due yet.
+    assert_eq!(inbound::expire_due(&w.node.state).await.unwrap(), 0);
+    // Both consents end today: both offers expire, each side by its own clock.
+    on_db!(w.node, |pool| sqlx::query(
+        "UPDATE referrals SET expires_on = $1"
+    )
+    .bind(today)
+    .execute(&pool)
+    .await
+    .map(|_| ())
+    .unwrap());
+    assert_eq!(inbound::expire_due(&w.node.state).await.unwrap(), 2);
+    assert_eq!(inbound::expire_due(&w.node.state).await.unwrap(), 0, "once");
+
+    let a = w.get(&w.worker, &format!("/referrals/{sent}")).await;
+    assert_eq!(a.body["summary"]["state"], "expired");
+    assert_eq!(a.body["actions"], json!(["recall"]));
+    let a = w.get(&w.worker, &format!("/referrals/{received}")).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["summary"]["state"], "expired");
+    assert_eq!(a.body["erased"], true, "the received data is erased");
+    assert_eq!(a.body["offer"], Value::Null);
+    assert_eq!(a.body["summary"]["sender_reference"], "");
+    assert_eq!(a.body["actions"], json!([]));
+    assert_eq!(
+        w.inbox(offer.envelope.id).await,
+        ("processed".to_owned(), None),
+        "the offer's envelope body is erased too"
+    );
+    let a = w
+        .post(
+            &w.worker,
+            &format!("/referrals/{received}/accept"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        field_errors(&a.body),
+        vec![("state".into(), "invalid_state".into())]
+    );
+    let n = w.notifications(&w.coord).await;
+    assert!(kinds(&n).contains(&"expired".to_owned()), "{n}");
+    let dump = crate::helpers::dump_database(&w.node).await;
+    assert!(!dump.contains("Castellanos"), "nothing of the offer kept");
+
+    // HND's accept, signed after the expiry, arrives: recorded, and the referral stays expired.
+    let step = StepBody {
+        referral_id: sent.hyphenated().to_string(),
+        org: None,
+        decline_reason: None,
+        update: None,
+        note: String::new(),
+    };
+    let accept = w.envelope_from_hnd(
+        Channel::Referral,
+        2,
+        "referral.accept",
+        w.sealed_from_hnd("referral.accept", sent, &step),
+    );
+    w.receive(&accept).await;
+    let a = w.get(&w.worker, &format!("/referrals/{sent}")).await;
+    assert_eq!(a.body["summary"]["state"], "expired");
+    let history: Vec<&str> = a.body["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        history,
+        ["created", "offer_sent", "expired", "accepted_ignored"]
+    );
+}
