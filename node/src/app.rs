@@ -91,6 +91,7 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ("POST", "/account/password", "manage_own_account"),
     ("GET", "/account/totp", "manage_own_account"),
     ("POST", "/account/totp", "manage_own_account"),
+    ("POST", "/account/notice-email", "manage_own_account"),
     ("GET", "/admin/orgs", "view_orgs"),
     ("POST", "/admin/orgs", "manage_orgs"),
     ("GET", "/admin/orgs/{id}", "view_orgs"),
@@ -163,6 +164,7 @@ pub fn router(st: AppState) -> Router {
             "/account/totp",
             get(auth::totp_enrol_form).post(auth::totp_enrol),
         )
+        .route("/account/notice-email", post(auth::notice_email_submit))
         .route("/admin", get(|| async { Redirect::to("/admin/users") }))
         .route("/admin/orgs", get(orgs::list).post(orgs::create_form))
         .route("/admin/orgs/{id}", get(orgs::show).post(orgs::update_form))

@@ -1046,11 +1046,21 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         tracing::warn!("serving plain HTTP on a non-loopback address: put a TLS proxy in front (security.behind_tls_proxy)");
     }
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mail = crate::mail::start(state.clone(), stop_rx.clone());
     let federation = crate::federation::start(state.clone(), stop_rx).await?;
     let result = app.run(shutdown_signal()).await;
     let _ = stop_tx.send(true);
     if let Some(handle) = federation {
         let _ = handle.await;
+    }
+    if let Some(handle) = mail {
+        // An e-mail in flight may take up to the SMTP timeout: do not wait that long.
+        if tokio::time::timeout(std::time::Duration::from_secs(5), handle)
+            .await
+            .is_err()
+        {
+            tracing::warn!("notice e-mails: stopped while sending");
+        }
     }
     let _ = sched.shutdown().await;
     state.store.close().await;

@@ -61,6 +61,108 @@ pub struct Config {
     pub federation: Option<FederationConfig>,
     #[serde(default)]
     pub referrals: ReferralsConfig,
+    /// An SMTP server for e-mail notices. Without it the node sends no e-mail.
+    #[serde(default)]
+    pub smtp: Option<SmtpConfig>,
+}
+
+/// How the connection to the SMTP server is protected.
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    /// Plain connection upgraded with STARTTLS, which the server must offer (port 587).
+    #[default]
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption: only to a relay on this machine (the host must be a loopback address).
+    None,
+}
+
+impl SmtpSecurity {
+    pub fn code(self) -> &'static str {
+        match self {
+            SmtpSecurity::Starttls => "starttls",
+            SmtpSecurity::Tls => "tls",
+            SmtpSecurity::None => "none",
+        }
+    }
+}
+
+/// The SMTP server that sends e-mail notices. A notice's e-mail says only that there is a
+/// new notice, of which kind, with a link to the node: never victim data.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    /// Host name (or address) of the SMTP server; with `starttls` and `tls` its certificate
+    /// must be valid for this name.
+    pub host: String,
+    #[serde(default = "default_smtp_port")]
+    pub port: u16,
+    #[serde(default)]
+    pub security: SmtpSecurity,
+    /// Log in with these credentials when set.
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password: Option<Secret>,
+    /// The sender, e.g. `Puente <avisos@puente.example.org>`.
+    pub from: String,
+    /// The node's public web address, for the link in the e-mail, e.g.
+    /// `https://puente.example.org`.
+    pub base_url: String,
+}
+
+fn default_smtp_port() -> u16 {
+    587
+}
+
+impl SmtpConfig {
+    /// Refuses what cannot work or would be unsafe, naming the key (never a value).
+    fn check(&self) -> Result<(), ConfigError> {
+        if self.host.trim().is_empty() {
+            return Err(ConfigError("key `smtp.host` is empty".into()));
+        }
+        if self.security == SmtpSecurity::None && !is_loopback_host(&self.host) {
+            return Err(ConfigError(
+                "key `smtp.security` = \"none\" is only allowed for a loopback host (127.0.0.1, ::1, localhost): use \"starttls\" or \"tls\"".into(),
+            ));
+        }
+        if self.username.is_some() != self.password.is_some() {
+            return Err(ConfigError(
+                "keys `smtp.username` and `smtp.password` go together".into(),
+            ));
+        }
+        if self.from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(ConfigError(
+                "key `smtp.from` is not an e-mail address (e.g. \"Puente <avisos@example.org>\")"
+                    .into(),
+            ));
+        }
+        let url = self.base_url.trim_end_matches('/');
+        let rest = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"));
+        if rest.is_none_or(|r| r.is_empty() || r.chars().any(char::is_whitespace)) {
+            return Err(ConfigError(
+                "key `smtp.base_url` must be the node's web address, starting with https:// (or http://)".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// `base_url` without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        self.base_url.trim_end_matches('/')
+    }
+}
+
+/// `127.0.0.0/8`, `::1` or `localhost`.
+fn is_loopback_host(host: &str) -> bool {
+    let h = host.trim().trim_start_matches('[').trim_end_matches(']');
+    h.eq_ignore_ascii_case("localhost")
+        || h.parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// The node's policy for cross-border referrals.
@@ -250,10 +352,14 @@ impl Config {
     }
 
     fn from_figment(figment: Figment) -> Result<Config, ConfigError> {
-        figment
+        let c: Config = figment
             .merge(Env::prefixed("PUENTE_").split("__").ignore(&["CONFIG"]))
             .extract()
-            .map_err(|e| ConfigError(describe(e)))
+            .map_err(|e| ConfigError(describe(e)))?;
+        if let Some(smtp) = &c.smtp {
+            smtp.check()?;
+        }
+        Ok(c)
     }
 
     /// Whether cookies must carry `Secure`.
@@ -332,6 +438,39 @@ fn toml_string(c: &Config) -> String {
         },
         level = c.log.level,
     ) + &federation_toml(c.federation.as_ref())
+        + &referrals_toml(&c.referrals)
+        + &smtp_toml(c.smtp.as_ref())
+}
+
+fn referrals_toml(r: &ReferralsConfig) -> String {
+    if !r.require_approval {
+        return String::new();
+    }
+    "\n[referrals]\nrequire_approval = true\n".into()
+}
+
+fn smtp_toml(s: Option<&SmtpConfig>) -> String {
+    let Some(s) = s else { return String::new() };
+    let mut out = format!(
+        "\n[smtp]\n\
+         host = {host:?}\n\
+         port = {port}\n\
+         security = {security:?}\n\
+         from = {from:?}\n\
+         base_url = {base_url:?}\n",
+        host = s.host,
+        port = s.port,
+        security = s.security.code(),
+        from = s.from,
+        base_url = s.base_url,
+    );
+    if let Some(u) = &s.username {
+        out.push_str(&format!("username = {u:?}\n"));
+    }
+    if let Some(p) = &s.password {
+        out.push_str(&format!("password = {:?}\n", p.expose()));
+    }
+    out
 }
 
 /// The `next_signing_key` lines of `[keys]`, when a next key is prepared.
@@ -537,6 +676,87 @@ signing_key_id = "GTM-2026a"
             assert_eq!(back.keys.next_signing_key, c.keys.next_signing_key);
             assert_eq!(back.keys.next_signing_key_id, c.keys.next_signing_key_id);
             assert_eq!(back.http.body_limit_bytes, 4096);
+            Ok(())
+        });
+    }
+
+    fn smtp(extra: &str) -> String {
+        format!(
+            "{}\n[smtp]\nhost = \"smtp.example.org\"\nfrom = \"Puente <avisos@example.org>\"\nbase_url = \"https://puente.example.org/\"\n{extra}",
+            sample()
+        )
+    }
+
+    #[test]
+    fn smtp_defaults_survive_a_rewrite_and_never_show_the_password() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "a.toml",
+                &smtp("username = \"avisos\"\npassword = \"s3cr3t-smtp\"\n"),
+            )?;
+            let c = Config::load(Path::new("a.toml")).unwrap();
+            let s = c.smtp.as_ref().unwrap();
+            assert_eq!(s.port, 587);
+            assert_eq!(s.security, SmtpSecurity::Starttls);
+            assert_eq!(s.base_url(), "https://puente.example.org");
+            assert!(!format!("{c:?}").contains("s3cr3t-smtp"));
+            jail.create_file("b.toml", &c.to_toml())?;
+            let back = Config::load(Path::new("b.toml")).unwrap();
+            let b = back.smtp.unwrap();
+            assert_eq!(b.host, "smtp.example.org");
+            assert_eq!(b.port, 587);
+            assert_eq!(b.security, SmtpSecurity::Starttls);
+            assert_eq!(b.username.as_deref(), Some("avisos"));
+            assert_eq!(b.password.unwrap().expose(), "s3cr3t-smtp");
+            assert_eq!(b.from, "Puente <avisos@example.org>");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn no_smtp_means_no_email_and_survives_a_rewrite() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("a.toml", &sample())?;
+            let c = Config::load(Path::new("a.toml")).unwrap();
+            assert!(c.smtp.is_none());
+            jail.create_file("b.toml", &c.to_toml())?;
+            assert!(Config::load(Path::new("b.toml")).unwrap().smtp.is_none());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn smtp_without_encryption_only_to_a_loopback_host() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("a.toml", &smtp("security = \"none\"\nport = 25\n"))?;
+            let e = Config::load(Path::new("a.toml")).unwrap_err().to_string();
+            assert!(e.contains("smtp.security"), "{e}");
+            for host in ["127.0.0.1", "::1", "localhost"] {
+                jail.create_file(
+                    "b.toml",
+                    &smtp("security = \"none\"\nport = 2525\n").replace("smtp.example.org", host),
+                )?;
+                let c = Config::load(Path::new("b.toml")).unwrap();
+                assert_eq!(c.smtp.unwrap().security, SmtpSecurity::None, "{host}");
+            }
+            jail.create_file("c.toml", &smtp("security = \"tls\"\nport = 465\n"))?;
+            let c = Config::load(Path::new("c.toml")).unwrap();
+            assert_eq!(c.smtp.as_ref().unwrap().security, SmtpSecurity::Tls);
+            jail.create_file(
+                "d.toml",
+                &smtp("").replace("Puente <avisos@example.org>", "avisos"),
+            )?;
+            let e = Config::load(Path::new("d.toml")).unwrap_err().to_string();
+            assert!(e.contains("smtp.from"), "{e}");
+            jail.create_file(
+                "e.toml",
+                &smtp("").replace("https://puente.example.org/", "puente"),
+            )?;
+            let e = Config::load(Path::new("e.toml")).unwrap_err().to_string();
+            assert!(e.contains("smtp.base_url"), "{e}");
+            jail.create_file("f.toml", &smtp("password = \"x\"\n"))?;
+            let e = Config::load(Path::new("f.toml")).unwrap_err().to_string();
+            assert!(e.contains("smtp.username"), "{e}");
             Ok(())
         });
     }

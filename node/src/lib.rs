@@ -14,7 +14,7 @@
 //! - [`store`]: the storage trait, SQLite and PostgreSQL.
 //! - [`web`]: layout, translations, security headers; [`crypto`]: the data key.
 //! - [`federation`]: membership, delivery and the `/federation/v1` listener (mutual TLS).
-//! - [`jobs`]: scheduled work.
+//! - [`jobs`]: scheduled work; [`mail`]: e-mail notices (optional SMTP).
 //!
 //! Nothing here logs a victim's data, a password, a token or a key.
 
@@ -38,6 +38,7 @@ pub mod import;
 pub mod init;
 pub mod jobs;
 pub mod keys;
+pub mod mail;
 pub mod referrals;
 pub mod store;
 pub mod web;

@@ -21,6 +21,7 @@ msg-field-org_not_for_role = This role is node-wide: it has no organisation.
 msg-field-cannot_change_self = You cannot change your own account here; ask another administrator.
 msg-field-days_out_of_range = Give a number of days between 1 and 365.
 msg-field-already_revoked = The token was already revoked.
+msg-field-email_format = Enter a valid e-mail address, without spaces, for example name@organisation.org.
 
 msg-error-validation_failed = The data sent is not valid.
 msg-error-unknown_field = The request contains an unknown field.
@@ -43,6 +44,8 @@ msg-notice-user_created = User created. Hand over the temporary password in pers
 msg-notice-user_updated = User updated.
 msg-notice-password_reset = Password reset. Hand over the new temporary password in person.
 msg-notice-token_revoked = Token revoked.
+msg-notice-notice_email_saved = The e-mail address for notices was saved.
+msg-notice-notice_email_removed = The e-mail address for notices was removed. You will get no more notices by e-mail.
 
 # Case registry (cases/pages.rs and the checks of puente_common::case).
 msg-field-end_before_start = The end date cannot be before the start date.

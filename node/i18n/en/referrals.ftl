@@ -245,6 +245,7 @@ msg-field-no_referral_agreement = There is no approved referral agreement with t
 msg-field-peer_suspended = The destination country is suspended in the network.
 msg-field-peer_blocked = The destination country is blocked by this country.
 msg-field-own_country = A case cannot be referred to its own country.
+msg-field-referral_too_large = The referral would be too large to send. Untick the case timeline or other data groups.
 msg-field-no_seal_key = The destination country has not published its encryption key yet: no data can be sent to it.
 msg-field-consent_required = The person has not consented to being referred to this country.
 msg-field-consent_expired = The referral consent for this country is no longer in force.

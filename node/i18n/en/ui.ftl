@@ -160,6 +160,16 @@ account-totp-enrol-link = Turn on two-step verification
 account-totp-reenrol-link = Set up a different phone
 account-recovery-left = Recovery codes left: { $count }
 account-recovery-low = You have few recovery codes left. Set up two-step verification again to get new codes.
+account-notice-email-heading = E-mail address for notices
+account-notice-email-desc = If you give an address, Puente sends you an e-mail when you get a new notice. The e-mail only says what kind of notice it is and links to your notices: never names, case numbers or other data about people.
+account-notice-email-current = Notices are sent to:
+account-notice-email-none = You get no notices by e-mail.
+account-notice-email-hint = Use a work address. To stop getting notices by e-mail, remove it.
+account-notice-email-save = Save address
+account-notice-email-remove = Remove address
+account-notice-email-off = E-mail notices are not configured on this node. Your notices are on the "Notices" page.
+field-notice-email = E-mail address for notices
+mail-notice-subject = Puente: you have a new notice
 
 ## Password change
 

@@ -21,6 +21,7 @@ msg-field-org_not_for_role = Este rol es nacional: no lleva organización.
 msg-field-cannot_change_self = No puede cambiar su propia cuenta desde aquí; pida el cambio a otra persona administradora.
 msg-field-days_out_of_range = Indique un número de días entre 1 y 365.
 msg-field-already_revoked = El token ya estaba revocado.
+msg-field-email_format = Escriba una dirección de correo válida, sin espacios, por ejemplo nombre@organizacion.org.
 
 msg-error-validation_failed = Los datos enviados no son válidos.
 msg-error-unknown_field = La solicitud contiene un campo desconocido.
@@ -43,6 +44,8 @@ msg-notice-user_created = Usuario creado. Entregue la contraseña temporal en pe
 msg-notice-user_updated = Usuario actualizado.
 msg-notice-password_reset = Contraseña restablecida. Entregue la nueva contraseña temporal en persona.
 msg-notice-token_revoked = Token revocado.
+msg-notice-notice_email_saved = Se guardó la dirección de correo para avisos.
+msg-notice-notice_email_removed = Se eliminó la dirección de correo para avisos. Ya no recibirá avisos por correo.
 
 # Registro de casos (cases/pages.rs y las comprobaciones de puente_common::case).
 msg-field-end_before_start = La fecha de fin no puede ser anterior a la de inicio.

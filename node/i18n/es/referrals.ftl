@@ -245,6 +245,7 @@ msg-field-no_referral_agreement = No hay un acuerdo de referencias aprobado con 
 msg-field-peer_suspended = El país de destino está suspendido en la red.
 msg-field-peer_blocked = El país de destino está bloqueado por este país.
 msg-field-own_country = No se puede referir al propio país.
+msg-field-referral_too_large = La referencia sería demasiado grande para enviarla. Desmarque la cronología del caso u otros grupos de datos.
 msg-field-no_seal_key = El país de destino todavía no publicó su clave de cifrado: no se le pueden enviar datos.
 msg-field-consent_required = La persona no dio su consentimiento para referirla a este país.
 msg-field-consent_expired = El consentimiento de referencia para este país ya no está vigente.

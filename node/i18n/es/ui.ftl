@@ -160,6 +160,16 @@ account-totp-enrol-link = Activar la verificación en dos pasos
 account-totp-reenrol-link = Configurar otro teléfono
 account-recovery-left = Códigos de recuperación disponibles: { $count }
 account-recovery-low = Quedan pocos códigos de recuperación. Configure de nuevo la verificación en dos pasos para obtener códigos nuevos.
+account-notice-email-heading = Correo electrónico para avisos
+account-notice-email-desc = Si indica una dirección, Puente le envía un correo cuando recibe un aviso nuevo. El correo solo dice qué tipo de aviso es y trae el enlace a sus avisos: nunca nombres, números de caso ni otros datos de las personas.
+account-notice-email-current = Los avisos se envían a:
+account-notice-email-none = No recibe avisos por correo.
+account-notice-email-hint = Use una dirección de trabajo. Para dejar de recibir avisos por correo, elimínela.
+account-notice-email-save = Guardar dirección
+account-notice-email-remove = Eliminar dirección
+account-notice-email-off = Los avisos por correo electrónico no están configurados en este nodo. Sus avisos se ven en la página «Avisos».
+field-notice-email = Correo electrónico para avisos
+mail-notice-subject = Puente: tiene un aviso nuevo
 
 ## Cambio de contraseña
 

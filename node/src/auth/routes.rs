@@ -460,13 +460,93 @@ pub async fn logout(State(st): State<AppState>, ctx: Ctx) -> AppResult<Response>
 
 /// `GET /account`
 pub async fn account(State(st): State<AppState>, s: SignedIn) -> AppResult<Response> {
-    let user = s.ctx.user.as_ref().ok_or(AppError::Unauthenticated)?;
+    account_page(&st, &s.ctx, StatusCode::OK, json!({})).await
+}
+
+/// The account page with `extra` (a form's input and errors) on top.
+async fn account_page(
+    st: &AppState,
+    ctx: &Ctx,
+    status: StatusCode,
+    extra: serde_json::Value,
+) -> AppResult<Response> {
+    let user = ctx.user.as_ref().ok_or(AppError::Unauthenticated)?;
     let left = st.store.recovery_codes_left(user.id).await?;
-    Ok(st.web.render(
-        &s.ctx,
-        "account.html",
-        json!({ "totp_enabled": user.totp_secret.is_some(), "recovery_codes_left": left }),
-    ))
+    let notice_email = match st.config.smtp {
+        Some(_) => st.store.notice_email(user.id).await?,
+        None => None,
+    };
+    let data = json!({
+        "totp_enabled": user.totp_secret.is_some(),
+        "recovery_codes_left": left,
+        "smtp": st.config.smtp.is_some(),
+        "notice_email": notice_email,
+    });
+    Ok(st
+        .web
+        .render_status(ctx, status, "account.html", crate::web::merge(data, extra)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NoticeEmailForm {
+    pub email: String,
+    /// `save` (the default) or `remove`.
+    pub action: String,
+}
+
+/// `POST /account/notice-email`: sets or removes the signed-in user's address for e-mail
+/// notices (only where `[smtp]` is configured). The audit entry says which, never the
+/// address.
+pub async fn notice_email_submit(
+    State(st): State<AppState>,
+    s: SignedIn,
+    Form(f): Form<NoticeEmailForm>,
+) -> AppResult<Response> {
+    if st.config.smtp.is_none() {
+        return Err(AppError::NotFound);
+    }
+    let user = s.ctx.user.as_ref().ok_or(AppError::Unauthenticated)?;
+    let now = st.clock.now();
+    let event = |change: &str| {
+        s.ctx
+            .audit(now)
+            .event("account.notice_email", Outcome::Success)
+            .target("user", user.id)
+            .org(user.org_id)
+            .detail(json!({ "change": change }))
+    };
+    if f.action == "remove" {
+        st.store
+            .clear_notice_email(user.id, &event("removed"))
+            .await?;
+        return Ok(Redirect::to("/account?notice=notice_email_removed").into_response());
+    }
+    match crate::mail::check_address(&f.email) {
+        Ok(address) => {
+            st.store
+                .set_notice_email(user.id, &address, now, &event("set"))
+                .await?;
+            Ok(Redirect::to("/account?notice=notice_email_saved").into_response())
+        }
+        Err(code) => {
+            let errors = st
+                .web
+                .field_errors(s.ctx.lang, &[crate::error::FieldError::new("email", code)]);
+            let shown: String = f
+                .email
+                .chars()
+                .take(crate::mail::ADDRESS_MAX + 10)
+                .collect();
+            account_page(
+                &st,
+                &s.ctx,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!({ "form": { "email": shown }, "errors": errors }),
+            )
+            .await
+        }
+    }
 }
 
 /// The session and user of a request that may change its password or enrol a second

@@ -53,6 +53,8 @@ use crate::store::StoreError;
 pub const PAGE_SIZE: i64 = 50;
 /// Longest message, note or override reason.
 pub const TEXT_MAX: usize = 4000;
+/// The largest sealed body (the envelope, with its base64 and headers, stays under 256 KiB).
+pub const PAYLOAD_MAX: usize = 160 * 1024;
 /// How long an offer sent under a consent override stays open.
 pub const OVERRIDE_DAYS: i64 = 30;
 
@@ -193,6 +195,11 @@ pub(crate) fn sealed_payload<T: Serialize>(
     let plain = zeroize::Zeroizing::new(
         serde_json::to_vec(body).map_err(|e| AppError::internal(format!("referral body: {e}")))?,
     );
+    // The envelope must stay under the federation's 256 KiB: a case with a very long
+    // timeline cannot travel whole.
+    if plain.len() > PAYLOAD_MAX {
+        return Err(invalid("field_groups", "referral_too_large"));
+    }
     let sealed = seal::seal(key, &seal::aad(f.me, destination, kind, &id), &plain)
         .map_err(|e| AppError::internal(format!("sealing a referral: {e}")))?;
     Ok(json!({ "referral_id": id, "sealed": sealed }))

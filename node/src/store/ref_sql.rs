@@ -1,6 +1,6 @@
 //! Storage of cross-border referrals, shared by both backends like `sql.rs`: one row per
 //! referral on this node (sent or received), its history of steps, and the notifications it
-//! raises.
+//! raises, with their e-mail state and the staff's addresses for e-mail notices.
 //!
 //! Every change is one [`RefChange`], written in one transaction: the referral row, its new
 //! history entries, the envelopes it sends (signed in the same transaction by
@@ -19,6 +19,22 @@ use super::cases::{IndexToken, PersonRow, Registration};
 use super::fed_sql::Outgoing;
 use super::StoreResult;
 use crate::audit::AuditEvent;
+
+/// Bumped after a transaction wrote notifications, so the e-mail sender
+/// (`crate::mail`) runs soon rather than at its next minute. Process-wide: with several nodes
+/// in one process (the demo, tests) a sender may run once more for nothing.
+static NOTIFICATIONS_WRITTEN: std::sync::LazyLock<tokio::sync::watch::Sender<u64>> =
+    std::sync::LazyLock::new(|| tokio::sync::watch::Sender::new(0));
+
+/// Tells the e-mail sender that notifications were written.
+pub fn signal_notifications() {
+    NOTIFICATIONS_WRITTEN.send_modify(|n| *n = n.wrapping_add(1));
+}
+
+/// Changes when notifications were written (see [`signal_notifications`]).
+pub fn notifications_written() -> tokio::sync::watch::Receiver<u64> {
+    NOTIFICATIONS_WRITTEN.subscribe()
+}
 
 pub(super) const REFERRAL_COLS: &str = "r.id, r.direction, r.peer, r.org_id, r.case_id, r.consent_id, \
     r.sender_org, r.sender_org_name, r.sender_reference, r.dest_org, r.dest_service, r.reason, r.urgency, r.needs, \
@@ -116,6 +132,19 @@ pub struct NotificationRow {
     pub read_at: Option<DateTime<Utc>>,
 }
 
+/// A notification due to be e-mailed: its recipient's notice address and language (never
+/// anything of the referral).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct NotificationEmail {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub kind: String,
+    pub email: String,
+    /// `es`, `en`, or `None` (the node's default, Spanish).
+    pub language: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
 /// A consent withdrawal written with the recalls it causes.
 #[derive(Debug, Clone, Copy)]
 pub struct ConsentWithdrawal {
@@ -206,6 +235,36 @@ pub trait ReferralStore: Send + Sync {
         id: Option<Uuid>,
         at: DateTime<Utc>,
     ) -> StoreResult<()>;
+    /// The address `user_id` gave for e-mail notices, if any.
+    async fn notice_email(&self, user_id: Uuid) -> StoreResult<Option<String>>;
+    /// Sets (or replaces) the address for e-mail notices of `user_id`, with `audit`, in one
+    /// transaction.
+    async fn set_notice_email(
+        &self,
+        user_id: Uuid,
+        email: &str,
+        at: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> StoreResult<()>;
+    /// Removes the address for e-mail notices of `user_id` (nothing to remove is no error),
+    /// with `audit`, in one transaction.
+    async fn clear_notice_email(&self, user_id: Uuid, audit: &AuditEvent) -> StoreResult<()>;
+    /// Notifications not yet e-mailed, created at or after `since` and unread, whose
+    /// recipient is an active user with a notice address; oldest first.
+    async fn notifications_to_email(
+        &self,
+        since: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<NotificationEmail>>;
+    /// Marks notification `id` e-mailed at `at` (if it was not already).
+    async fn mark_notification_emailed(&self, id: Uuid, at: DateTime<Utc>) -> StoreResult<()>;
+    /// Marks every notification not yet e-mailed and created before `before` as handled at
+    /// `at`, without sending; returns how many.
+    async fn skip_old_notification_emails(
+        &self,
+        before: DateTime<Utc>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<u64>;
 }
 
 macro_rules! impl_referral_store {
@@ -413,6 +472,9 @@ macro_rules! impl_referral_store {
                     Self::append_in(&mut tx, a).await?;
                 }
                 tx.commit().await?;
+                if !change.notify.is_empty() {
+                    $crate::store::ref_sql::signal_notifications();
+                }
                 Ok(())
             }
 
@@ -550,6 +612,95 @@ macro_rules! impl_referral_store {
                 }
                 q.build().execute(&self.pool).await?;
                 Ok(())
+            }
+
+            async fn notice_email(&self, user_id: uuid::Uuid) -> $crate::store::StoreResult<Option<String>> {
+                let row: Option<(String,)> = sqlx::query_as("SELECT email FROM user_emails WHERE user_id = $1")
+                    .bind(user_id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.map(|(e,)| e))
+            }
+
+            async fn set_notice_email(
+                &self,
+                user_id: uuid::Uuid,
+                email: &str,
+                at: chrono::DateTime<chrono::Utc>,
+                audit: &$crate::audit::AuditEvent,
+            ) -> $crate::store::StoreResult<()> {
+                let mut tx = self.begin_write().await?;
+                sqlx::query(
+                    "INSERT INTO user_emails (user_id, email, updated_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (user_id) DO UPDATE SET email = excluded.email, updated_at = excluded.updated_at",
+                )
+                .bind(user_id)
+                .bind(email)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+                Self::append_in(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn clear_notice_email(
+                &self,
+                user_id: uuid::Uuid,
+                audit: &$crate::audit::AuditEvent,
+            ) -> $crate::store::StoreResult<()> {
+                let mut tx = self.begin_write().await?;
+                sqlx::query("DELETE FROM user_emails WHERE user_id = $1")
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                Self::append_in(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn notifications_to_email(
+                &self,
+                since: chrono::DateTime<chrono::Utc>,
+                limit: i64,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::ref_sql::NotificationEmail>> {
+                Ok(sqlx::query_as(
+                    "SELECT n.id, n.user_id, n.kind, e.email, u.language, n.created_at \
+                     FROM notifications n JOIN user_emails e ON e.user_id = n.user_id JOIN users u ON u.id = n.user_id \
+                     WHERE n.emailed_at IS NULL AND n.read_at IS NULL AND n.created_at >= $1 AND u.disabled = $2 \
+                     ORDER BY n.created_at, n.id LIMIT $3",
+                )
+                .bind(since)
+                .bind(false)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn mark_notification_emailed(
+                &self,
+                id: uuid::Uuid,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<()> {
+                sqlx::query("UPDATE notifications SET emailed_at = $2 WHERE id = $1 AND emailed_at IS NULL")
+                    .bind(id)
+                    .bind(at)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn skip_old_notification_emails(
+                &self,
+                before: chrono::DateTime<chrono::Utc>,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<u64> {
+                let done = sqlx::query("UPDATE notifications SET emailed_at = $2 WHERE emailed_at IS NULL AND created_at < $1")
+                    .bind(before)
+                    .bind(at)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected())
             }
         }
     };

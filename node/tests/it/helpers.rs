@@ -82,6 +82,7 @@ impl TestNode {
             log: LogConfig::default(),
             federation: None,
             referrals: Default::default(),
+            smtp: None,
         };
         tweak(&mut config);
         let config_path = dir.path().join("puente.toml");

@@ -16,6 +16,7 @@ mod fed_store;
 mod helpers;
 mod keys;
 mod matrix;
+mod notify_email;
 mod ref_browser;
 mod ref_pages;
 mod referrals;

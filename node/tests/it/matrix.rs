@@ -24,6 +24,8 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("POST", "/account/password", "LOOOOO"),
     ("GET", "/account/totp", "LOOOOO"),
     ("POST", "/account/totp", "LOOOOO"),
+    // Not found where `[smtp]` is not configured (as on this test node).
+    ("POST", "/account/notice-email", "LNNNNN"),
     ("GET", "/admin/orgs", "LOFFFF"),
     ("POST", "/admin/orgs", "LOFFFF"),
     ("GET", "/admin/orgs/{id}", "LOFFFF"),

@@ -1623,3 +1623,51 @@ async fn unanswered_offers_expire_on_both_sides_and_a_late_accept_changes_nothin
         ["created", "offer_sent", "expired", "accepted_ignored"]
     );
 }
+
+#[tokio::test]
+async fn a_referral_too_large_for_an_envelope_is_refused_before_signing() {
+    let w = world(false).await;
+    let today = w.today();
+    let case = w.case().await;
+    w.referral_consent(
+        &case,
+        "HND",
+        &[ReferralFieldGroup::Timeline],
+        today - Duration::days(1),
+        today + Duration::days(30),
+    )
+    .await;
+    let long = "Seguimiento detallado. ".repeat(170);
+    for _ in 0..50 {
+        let a = w
+            .post(
+                &w.worker,
+                &format!("/cases/{case}/notes"),
+                json!({ "text": long }),
+            )
+            .await;
+        assert_eq!(a.status, 204, "{}", a.body);
+    }
+    let a = w
+        .post(
+            &w.worker,
+            &format!("/cases/{case}/referrals"),
+            to_hnd(json!({})),
+        )
+        .await;
+    assert_eq!(
+        field_errors(&a.body),
+        vec![("field_groups".into(), "referral_too_large".into())]
+    );
+    assert_eq!(w.count("referrals").await, 0);
+    assert_eq!(w.count("fed_outbox").await, 0);
+    // Without the timeline it goes.
+    let a = w
+        .post(
+            &w.worker,
+            &format!("/cases/{case}/referrals"),
+            to_hnd(json!({ "field_groups": [] })),
+        )
+        .await;
+    assert_eq!(a.status, 201, "{}", a.body);
+}
