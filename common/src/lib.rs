@@ -10,6 +10,8 @@
 //!   travel) and the sealed bodies of the `referral.*` messages, with the receiver's checks.
 //! - [`derive`]: the coarse codes derived from the fine ones (age bands, Palermo elements,
 //!   flow reach, CTDC flags, GLOTIP categories).
+//! - [`stats`]: disclosure control of aggregate releases (suppression, rounding, discrete
+//!   Laplace noise, the exact recoverability check) and the ε budget ledger.
 //! - [`vocab`]: every coded field of the case record, countries, subdivisions, languages and
 //!   industries.
 //!
@@ -22,6 +24,7 @@ pub mod derive;
 pub mod directory;
 pub mod org;
 pub mod referral;
+pub mod stats;
 pub mod vocab;
 
 pub use country::CountryCode;
