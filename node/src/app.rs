@@ -123,6 +123,7 @@ pub fn all_routes() -> Vec<(&'static str, &'static str, &'static str)> {
         .chain(crate::federation::pages::ROUTES)
         .chain(crate::referrals::api::ROUTES)
         .chain(crate::referrals::pages::ROUTES)
+        .chain(crate::stats::pages::ROUTES)
         .copied()
         .collect()
 }
@@ -179,6 +180,7 @@ pub fn router(st: AppState) -> Router {
         .merge(crate::directory::pages::routes())
         .merge(crate::federation::pages::routes())
         .merge(crate::referrals::pages::routes())
+        .merge(crate::stats::pages::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             st.clone(),

@@ -136,10 +136,14 @@ pub enum Action {
     AnswerReferral,
     /// Route a received referral from the national queue to an organisation.
     AssignReferral,
+    /// See the protected national statistics (tables T01–T08 of PRIVACY.md) and export them:
+    /// node-wide roles for the whole node or one organisation, an organisation's coordinator
+    /// for their organisation only.
+    ViewStatistics,
 }
 
 impl Action {
-    pub const ALL: [Action; 28] = [
+    pub const ALL: [Action; 29] = [
         Action::ViewHome,
         Action::ManageOwnAccount,
         Action::ManageOwnTokens,
@@ -168,6 +172,7 @@ impl Action {
         Action::ApproveReferral,
         Action::AnswerReferral,
         Action::AssignReferral,
+        Action::ViewStatistics,
     ];
 
     pub fn code(self) -> &'static str {
@@ -200,6 +205,7 @@ impl Action {
             Action::ApproveReferral => "approve_referral",
             Action::AnswerReferral => "answer_referral",
             Action::AssignReferral => "assign_referral",
+            Action::ViewStatistics => "view_statistics",
         }
     }
 }
@@ -226,6 +232,7 @@ pub fn role_allows(role: Role, action: Action) -> bool {
         SendReferral | AnswerReferral => matches!(role, OrgAdmin | Caseworker),
         ApproveReferral => role == OrgAdmin,
         AssignReferral => role == NodeAdmin,
+        ViewStatistics => matches!(role, NodeAdmin | Analyst | OrgAdmin),
     }
 }
 
@@ -333,6 +340,19 @@ mod tests {
                 "{r}"
             );
         }
+    }
+
+    #[test]
+    fn statistics_are_for_administrators_and_analysts_only() {
+        for r in Role::ALL {
+            assert_eq!(
+                role_allows(r, Action::ViewStatistics),
+                matches!(r, Role::NodeAdmin | Role::Analyst | Role::OrgAdmin),
+                "{r}"
+            );
+        }
+        assert!(Action::ALL.contains(&Action::ViewStatistics));
+        assert_eq!(Action::ViewStatistics.code(), "view_statistics");
     }
 
     #[test]

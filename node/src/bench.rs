@@ -199,6 +199,7 @@ async fn start(db_url: &str, dir: &std::path::Path) -> anyhow::Result<Fixture> {
         log: LogConfig::default(),
         federation: None,
         referrals: Default::default(),
+        stats: Default::default(),
         smtp: None,
     };
     let store = crate::store::connect(db_url).await?;

@@ -61,6 +61,9 @@ pub struct Config {
     pub federation: Option<FederationConfig>,
     #[serde(default)]
     pub referrals: ReferralsConfig,
+    /// National statistics: the disclosure-control parameters (PRIVACY.md rules 3 and 5).
+    #[serde(default)]
+    pub stats: StatsConfig,
     /// An SMTP server for e-mail notices. Without it the node sends no e-mail.
     #[serde(default)]
     pub smtp: Option<SmtpConfig>,
@@ -172,6 +175,50 @@ pub struct ReferralsConfig {
     /// A referral made by a caseworker waits for an organisation coordinator's approval
     /// before it is signed and sent.
     pub require_approval: bool,
+}
+
+/// Disclosure control of the node's statistics (PRIVACY.md, "Aggregate releases").
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct StatsConfig {
+    /// The threshold: a count in `1..k` is suppressed. At least 5 (refused at load below).
+    pub k: u32,
+    /// Round published counts and totals to this base (e.g. 5); none by default.
+    pub rounding_base: Option<u32>,
+}
+
+impl Default for StatsConfig {
+    fn default() -> Self {
+        StatsConfig {
+            k: puente_common::stats::MIN_K,
+            rounding_base: None,
+        }
+    }
+}
+
+impl StatsConfig {
+    fn check(&self) -> Result<(), ConfigError> {
+        if self.k < puente_common::stats::MIN_K {
+            return Err(ConfigError(format!(
+                "stats.k must be at least {} (got {})",
+                puente_common::stats::MIN_K,
+                self.k
+            )));
+        }
+        if self.rounding_base == Some(0) {
+            return Err(ConfigError("stats.rounding_base must be at least 1".into()));
+        }
+        Ok(())
+    }
+
+    /// The protection this configuration asks for (no differential privacy here).
+    pub fn protection(&self) -> puente_common::stats::Protection {
+        puente_common::stats::Protection {
+            k: self.k,
+            rounding_base: self.rounding_base,
+            dp: None,
+        }
+    }
 }
 
 /// The federation side of a node (docs/protocol.md).
@@ -359,6 +406,7 @@ impl Config {
         if let Some(smtp) = &c.smtp {
             smtp.check()?;
         }
+        c.stats.check()?;
         Ok(c)
     }
 
@@ -439,6 +487,7 @@ fn toml_string(c: &Config) -> String {
         level = c.log.level,
     ) + &federation_toml(c.federation.as_ref())
         + &referrals_toml(&c.referrals)
+        + &stats_toml(&c.stats)
         + &smtp_toml(c.smtp.as_ref())
 }
 
@@ -447,6 +496,17 @@ fn referrals_toml(r: &ReferralsConfig) -> String {
         return String::new();
     }
     "\n[referrals]\nrequire_approval = true\n".into()
+}
+
+fn stats_toml(s: &StatsConfig) -> String {
+    if *s == StatsConfig::default() {
+        return String::new();
+    }
+    let mut out = format!("\n[stats]\nk = {}\n", s.k);
+    if let Some(b) = s.rounding_base {
+        out += &format!("rounding_base = {b}\n");
+    }
+    out
 }
 
 fn smtp_toml(s: Option<&SmtpConfig>) -> String {
@@ -597,6 +657,32 @@ signing_key_id = "GTM-2026a"
             assert_eq!(c.country.as_str(), "GTM");
             assert_eq!(c.security.lockout_threshold, 5);
             assert!(!format!("{c:?}").contains("hunter2"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn stats_k_under_five_is_refused_and_the_section_round_trips() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("puente.toml", &format!("{}\n[stats]\nk = 4\n", sample()))?;
+            let e = Config::load(Path::new("puente.toml"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("stats.k"), "{e}");
+            jail.create_file(
+                "puente.toml",
+                &format!("{}\n[stats]\nk = 11\nrounding_base = 5\n", sample()),
+            )?;
+            let c = Config::load(Path::new("puente.toml")).unwrap();
+            assert_eq!(c.stats.k, 11);
+            assert_eq!(c.stats.rounding_base, Some(5));
+            jail.create_file("again.toml", &c.to_toml())?;
+            let again = Config::load(Path::new("again.toml")).unwrap();
+            assert_eq!(again.stats, c.stats);
+            jail.create_file("puente.toml", &sample())?;
+            let d = Config::load(Path::new("puente.toml")).unwrap();
+            assert_eq!(d.stats.k, 5);
+            assert_eq!(d.stats.rounding_base, None);
             Ok(())
         });
     }

@@ -433,15 +433,22 @@ async fn seed(config: &Config, clock: &dyn Clock) -> anyhow::Result<String> {
     }
     if !orgs_of(country).is_empty() {
         seed_directory(&state, &ctx).await?;
+        let n = seed_statistics(&state, &ctx, country).await?;
+        lines.push(format!(
+            "  ({n} invented persons, most with statistical-use consent, feed /statistics.)"
+        ));
     }
     store.close().await;
     Ok(lines.join("\n"))
 }
 
-/// The invented services of the node's organisations in the regional directory
-/// (`directory::demo`), saved by the national administrator `admin`.
-async fn seed_directory(state: &crate::app::AppState, ctx: &AuditCtx) -> anyhow::Result<()> {
-    let user = state.store.user_by_username("admin").await?;
+/// A demo user acting: the actor and its audit context.
+async fn demo_actor(
+    state: &crate::app::AppState,
+    ctx: &AuditCtx,
+    username: &str,
+) -> anyhow::Result<(crate::authz::Actor, AuditCtx)> {
+    let user = state.store.user_by_username(username).await?;
     let actor = crate::authz::Actor {
         user_id: user.id,
         username: user.username.clone(),
@@ -454,6 +461,13 @@ async fn seed_directory(state: &crate::app::AppState, ctx: &AuditCtx) -> anyhow:
         org_id: user.org_id,
         ..ctx.clone()
     };
+    Ok((actor, audit))
+}
+
+/// The invented services of the node's organisations in the regional directory
+/// (`directory::demo`), saved by the national administrator `admin`.
+async fn seed_directory(state: &crate::app::AppState, ctx: &AuditCtx) -> anyhow::Result<()> {
+    let (actor, audit) = demo_actor(state, ctx, "admin").await?;
     let who = crate::cases::Who {
         actor: &actor,
         audit: &audit,
@@ -472,19 +486,7 @@ async fn seed_cases(state: &crate::app::AppState, ctx: &AuditCtx) -> anyhow::Res
         CaseStatus, ConsentGivenBy, ConsentScope, ExploitationType, Gender, IntakeChannel, Means,
         ReferralFieldGroup, TraffickingAct,
     };
-    let user = state.store.user_by_username("gestora").await?;
-    let actor = crate::authz::Actor {
-        user_id: user.id,
-        username: user.username.clone(),
-        role: user.role,
-        org_id: user.org_id,
-    };
-    let audit = AuditCtx {
-        actor_id: Some(user.id),
-        actor: user.username.clone(),
-        org_id: user.org_id,
-        ..ctx.clone()
-    };
+    let (actor, audit) = demo_actor(state, ctx, "gestora").await?;
     let today = ctx.at.date_naive();
     let people = [
         (
@@ -595,4 +597,291 @@ async fn seed_cases(state: &crate::app::AppState, ctx: &AuditCtx) -> anyhow::Res
         .map_err(|e| anyhow::anyhow!("demo case: {e}"))?;
     }
     Ok(())
+}
+
+/// How many invented persons each country's demo node gets for its statistics.
+fn statistics_persons(country: &str) -> usize {
+    match country {
+        "GTM" => 150,
+        "HND" => 80,
+        "SLV" => 60,
+        _ => 0,
+    }
+}
+
+/// A small deterministic generator (xorshift), so every demo has the same figures.
+struct DemoRng(u64);
+
+impl DemoRng {
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+    /// An index in `0..n`.
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+    /// Picks by weight.
+    fn weighted<T: Copy>(&mut self, items: &[(T, u32)]) -> T {
+        let total: u32 = items.iter().map(|(_, w)| w).sum();
+        let mut r = (self.next() % u64::from(total.max(1))) as u32;
+        for (t, w) in items {
+            if r < *w {
+                return *t;
+            }
+            r -= w;
+        }
+        items[0].0
+    }
+}
+
+/// Invented persons for the national statistics (`/statistics`): varied sex, age, citizenship,
+/// forms of exploitation and dates over the last 18 months, with a `STATISTICAL_USE` consent
+/// (some given by a guardian, some on a legal basis, a few without one), split between the
+/// node's first two organisations; about one in ten has a second case. Registered in two
+/// batches (one transaction each) to keep the demo fast. Every name is made up. Returns the
+/// number of persons.
+async fn seed_statistics(
+    state: &crate::app::AppState,
+    ctx: &AuditCtx,
+    country: &str,
+) -> anyhow::Result<usize> {
+    use puente_common::case::{CaseRecord, ConsentRecord, PersonRecord};
+    use puente_common::vocab::codes::{
+        CaseStatus, ConsentGivenBy, ConsentScope, ControlMethod, ExploitationType, Gender,
+        IntakeChannel, Means, RecruiterRelation, TraffickingAct, TraffickingStatus,
+    };
+    use puente_common::vocab::Coded;
+    let n = statistics_persons(country);
+    if n == 0 {
+        return Ok(0);
+    }
+    let today = ctx.at.date_naive();
+    let mut rng =
+        DemoRng(0x9E37_79B9_7F4A_7C15 ^ country.bytes().fold(7u64, |a, b| a * 31 + u64::from(b)));
+    let mut actors = Vec::new();
+    for username in ["gestora", "gestor2"] {
+        let (actor, audit) = demo_actor(state, ctx, username).await?;
+        actors.push((actor, audit));
+    }
+    let neighbours: &[(&str, u32)] = match country {
+        "GTM" => &[
+            ("GTM", 70),
+            ("HND", 10),
+            ("SLV", 7),
+            ("NIC", 4),
+            ("MEX", 3),
+            ("VEN", 2),
+            ("COL", 1),
+            ("CHN", 1),
+            ("ECU", 2),
+        ],
+        "HND" => &[
+            ("HND", 75),
+            ("GTM", 8),
+            ("NIC", 8),
+            ("SLV", 5),
+            ("VEN", 2),
+            ("CUB", 2),
+        ],
+        _ => &[("SLV", 75), ("GTM", 8), ("HND", 10), ("NIC", 5), ("COL", 2)],
+    };
+    let abroad: &[(&str, u32)] = &[
+        (country, 70),
+        ("MEX", 15),
+        ("USA", 10),
+        ("GTM", 3),
+        ("BLZ", 2),
+    ];
+    let industries = ["A01", "C14", "I56", "T97", "F41", "G47"];
+    let controls = ControlMethod::ALL;
+    let mut regs = Vec::new();
+    let mut second = Vec::new();
+    for i in 0..n {
+        let org = i % 2;
+        let (actor, audit) = &actors[org];
+        let days_ago = 3 + rng.below(540) as i64;
+        let identified = today - chrono::Duration::days(days_ago);
+        let registered = (identified + chrono::Duration::days(rng.below(15) as i64)).min(today);
+        let mut person = PersonRecord::default();
+        person.identity.given_names = "Persona de demostración".into();
+        person.identity.family_names = format!("Estadística {country} {:03}", i + 1);
+        person.gender = Some(rng.weighted(&[
+            (Gender::Feminine, 64),
+            (Gender::Masculine, 32),
+            (Gender::TransgenderFeminine, 2),
+            (Gender::NotSpecifiedUnknown, 2),
+        ]));
+        let cit = rng.weighted(neighbours);
+        person.citizenship.insert(cit.parse()?);
+        let minor = rng.below(100) < 27;
+        let age = if minor {
+            11 + rng.below(7)
+        } else {
+            18 + rng.below(35)
+        } as u32;
+        let mut case = CaseRecord {
+            intake_channel: rng.weighted(&[
+                (IntakeChannel::CaseManagement, 20),
+                (IntakeChannel::Hotline, 25),
+                (IntakeChannel::ReferralIn, 10),
+                (IntakeChannel::Outreach, 15),
+                (IntakeChannel::LawEnforcementOperation, 25),
+                (IntakeChannel::SelfIdentified, 5),
+            ]),
+            registration_date: registered,
+            identification_date: Some(identified),
+            status: CaseStatus::Active,
+            closure_reason: None,
+            trafficking_status: rng.weighted(&[
+                (Some(TraffickingStatus::ActualVictim), 55),
+                (Some(TraffickingStatus::PossibleVictim), 35),
+                (Some(TraffickingStatus::NotAVictim), 3),
+                (None, 7),
+            ]),
+            status_decided_by: None,
+            location: None,
+            process: Default::default(),
+            narrative: "Persona de demostración para las estadísticas: datos inventados.".into(),
+        };
+        let p = &mut case.process;
+        p.acts.insert(TraffickingAct::Recruitment);
+        p.means.insert(Means::Deception);
+        p.age_when_trafficked = Some(age);
+        let forms: &[ExploitationType] = rng.weighted(&[
+            (&[ExploitationType::SexualExploitation][..], 48),
+            (&[ExploitationType::ForcedLabour][..], 28),
+            (&[ExploitationType::ForcedCriminality][..], 7),
+            (&[ExploitationType::ForcedBegging][..], 5),
+            (
+                &[
+                    ExploitationType::SexualExploitation,
+                    ExploitationType::ForcedLabour,
+                ][..],
+                7,
+            ),
+            (&[ExploitationType::ForcedMarriage][..], 2),
+            (&[ExploitationType::ChildLabour][..], 3),
+        ]);
+        p.exploitation_types.extend(forms.iter().copied());
+        if forms.contains(&ExploitationType::ForcedLabour)
+            || forms.contains(&ExploitationType::ChildLabour)
+        {
+            p.forced_labour_industry = Some(industries[rng.below(industries.len())].to_owned());
+        }
+        for _ in 0..1 + rng.below(3) {
+            p.control_methods
+                .insert(controls[rng.below(controls.len())]);
+        }
+        p.recruiter_relation = Some(rng.weighted(&[
+            (RecruiterRelation::IntimatePartner, 15),
+            (RecruiterRelation::Friend, 15),
+            (RecruiterRelation::Family, 20),
+            (RecruiterRelation::OtherKnown, 15),
+            (RecruiterRelation::Stranger, 25),
+            (RecruiterRelation::Unknown, 10),
+        ]));
+        p.country_of_exploitation = Some(rng.weighted(abroad).parse()?);
+        let consent = |scope, given_by, evidence: String| ConsentRecord {
+            scope,
+            given_by,
+            guardian_name: if given_by == ConsentGivenBy::Guardian {
+                "Tutora de demostración".into()
+            } else {
+                String::new()
+            },
+            given_on: registered,
+            expires_on: None,
+            destination_country: None,
+            destination_org: String::new(),
+            field_groups: Default::default(),
+            evidence_ref: evidence,
+        };
+        let by = if minor {
+            ConsentGivenBy::Guardian
+        } else {
+            ConsentGivenBy::Person
+        };
+        let mut consents = vec![consent(
+            ConsentScope::CaseManagement,
+            by,
+            format!("DEMO-E{}", i + 1),
+        )];
+        match rng.below(100) {
+            0..=5 => {}
+            6..=11 => consents.push(consent(
+                ConsentScope::StatisticalUse,
+                ConsentGivenBy::LegalBasis,
+                format!("DEMO-EL{}", i + 1),
+            )),
+            _ => consents.push(consent(
+                ConsentScope::StatisticalUse,
+                by,
+                format!("DEMO-ES{}", i + 1),
+            )),
+        }
+        let again = rng.below(100) < 10;
+        let input = crate::cases::NewCase {
+            person: crate::cases::PersonChoice::New(Box::new(person)),
+            case: case.clone(),
+            consents,
+            caseworker_id: None,
+            consent_override_reason: None,
+        };
+        let who = crate::cases::Who { actor, audit };
+        regs.push(
+            crate::cases::prepare(state, who, input)
+                .await
+                .map_err(|e| anyhow::anyhow!("demo statistics person: {e}"))?,
+        );
+        if again {
+            // A new intake of the same person, a few weeks later (counted once).
+            let later = (registered + chrono::Duration::days(20 + rng.below(60) as i64)).min(today);
+            let mut c2 = case;
+            c2.registration_date = later;
+            c2.identification_date = Some(later);
+            c2.intake_channel = IntakeChannel::CaseManagement;
+            second.push((regs.len() - 1, org, c2, by));
+        }
+    }
+    let rows = state.store.register_cases(&regs).await?;
+    let mut regs2 = Vec::new();
+    for (idx, org, case, by) in second {
+        let (actor, audit) = &actors[org];
+        let input = crate::cases::NewCase {
+            person: crate::cases::PersonChoice::Existing(rows[idx].person_id),
+            case,
+            consents: vec![ConsentRecord {
+                scope: ConsentScope::CaseManagement,
+                given_by: by,
+                guardian_name: if by == ConsentGivenBy::Guardian {
+                    "Tutora de demostración".into()
+                } else {
+                    String::new()
+                },
+                given_on: today,
+                expires_on: None,
+                destination_country: None,
+                destination_org: String::new(),
+                field_groups: Default::default(),
+                evidence_ref: format!("DEMO-R{idx}"),
+            }],
+            caseworker_id: None,
+            consent_override_reason: None,
+        };
+        let who = crate::cases::Who { actor, audit };
+        regs2.push(
+            crate::cases::prepare(state, who, input)
+                .await
+                .map_err(|e| anyhow::anyhow!("demo statistics case: {e}"))?,
+        );
+    }
+    if !regs2.is_empty() {
+        state.store.register_cases(&regs2).await?;
+    }
+    Ok(n)
 }

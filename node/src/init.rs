@@ -140,6 +140,7 @@ pub async fn init(opts: &InitOptions, clock: &dyn Clock) -> anyhow::Result<InitR
         log: LogConfig::default(),
         federation,
         referrals: Default::default(),
+        stats: Default::default(),
         smtp: None,
     };
     write_private(&config_path, config.to_toml().as_bytes())?;

@@ -40,5 +40,6 @@ pub mod jobs;
 pub mod keys;
 pub mod mail;
 pub mod referrals;
+pub mod stats;
 pub mod store;
 pub mod web;

@@ -2004,6 +2004,7 @@ mod flow {
                 log: LogConfig::default(),
                 federation: None,
                 referrals: Default::default(),
+                stats: Default::default(),
                 smtp: None,
             };
             let store = crate::store::connect(&db_url).await.unwrap();

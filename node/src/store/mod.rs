@@ -16,6 +16,7 @@ mod postgres;
 pub mod ref_sql;
 mod sql;
 mod sqlite;
+pub mod stats_sql;
 
 use std::sync::Arc;
 
@@ -220,6 +221,7 @@ pub trait Store:
     + dir_sql::DirectoryStore
     + fed_sql::FedStore
     + ref_sql::ReferralStore
+    + stats_sql::StatsStore
     + Send
     + Sync
     + std::fmt::Debug

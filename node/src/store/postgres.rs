@@ -55,3 +55,4 @@ super::keys_sql::impl_key_store!(PgStore, Postgres, postgres);
 super::dir_sql::impl_directory_store!(PgStore, Postgres);
 super::fed_sql::impl_fed_store!(PgStore, Postgres);
 super::ref_sql::impl_referral_store!(PgStore, Postgres);
+super::stats_sql::impl_stats_store!(PgStore, Postgres);

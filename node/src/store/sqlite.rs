@@ -55,3 +55,4 @@ super::keys_sql::impl_key_store!(SqliteStore, Sqlite, sqlite);
 super::dir_sql::impl_directory_store!(SqliteStore, Sqlite);
 super::fed_sql::impl_fed_store!(SqliteStore, Sqlite);
 super::ref_sql::impl_referral_store!(SqliteStore, Sqlite);
+super::stats_sql::impl_stats_store!(SqliteStore, Sqlite);

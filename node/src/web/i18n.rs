@@ -53,7 +53,7 @@ impl Lang {
     }
 }
 
-const CATALOGUES: [(Lang, &str, &str); 14] = [
+const CATALOGUES: [(Lang, &str, &str); 16] = [
     (Lang::Es, "ui", include_str!("../../i18n/es/ui.ftl")),
     (
         Lang::Es,
@@ -77,6 +77,11 @@ const CATALOGUES: [(Lang, &str, &str); 14] = [
         "referrals",
         include_str!("../../i18n/es/referrals.ftl"),
     ),
+    (
+        Lang::Es,
+        "statistics",
+        include_str!("../../i18n/es/statistics.ftl"),
+    ),
     (Lang::En, "ui", include_str!("../../i18n/en/ui.ftl")),
     (
         Lang::En,
@@ -99,6 +104,11 @@ const CATALOGUES: [(Lang, &str, &str); 14] = [
         Lang::En,
         "referrals",
         include_str!("../../i18n/en/referrals.ftl"),
+    ),
+    (
+        Lang::En,
+        "statistics",
+        include_str!("../../i18n/en/statistics.ftl"),
     ),
 ];
 
@@ -249,6 +259,7 @@ mod tests {
             .chain(crate::directory::pages::TEMPLATES)
             .chain(crate::federation::pages::TEMPLATES)
             .chain(crate::referrals::pages::TEMPLATES)
+            .chain(crate::stats::pages::TEMPLATES)
         {
             used.extend(keys_in(src, "t(\""));
         }

@@ -128,6 +128,7 @@ impl Web {
             .chain(crate::directory::pages::TEMPLATES)
             .chain(crate::federation::pages::TEMPLATES)
             .chain(crate::referrals::pages::TEMPLATES)
+            .chain(crate::stats::pages::TEMPLATES)
             .copied()
         {
             env.add_template(name, src)?;
@@ -222,6 +223,7 @@ impl Web {
                 "directory": can(Action::ViewDirectory),
                 "federation": can(Action::ViewFederation),
                 "referrals": can(Action::ViewReferrals),
+                "statistics": can(Action::ViewStatistics),
             }),
         );
         m.insert(

@@ -82,6 +82,7 @@ impl TestNode {
             log: LogConfig::default(),
             federation: None,
             referrals: Default::default(),
+            stats: Default::default(),
             smtp: None,
         };
         tweak(&mut config);

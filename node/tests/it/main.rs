@@ -20,5 +20,6 @@ mod notify_email;
 mod ref_browser;
 mod ref_pages;
 mod referrals;
+mod statistics;
 mod store;
 mod transfer;

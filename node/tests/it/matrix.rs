@@ -140,6 +140,9 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("POST", "/cases/{id}/refer", "LFNNFF"),
     ("GET", "/notifications", "LOOOOO"),
     ("POST", "/notifications/read", "LOOOOO"),
+    // National statistics.
+    ("GET", "/statistics", "LOOFOF"),
+    ("GET", "/statistics/export", "LOOFOF"),
 ];
 
 const ROLES: [&str; 5] = [
