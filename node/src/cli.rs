@@ -136,6 +136,17 @@ enum BenchCmd {
         #[arg(long, default_value_t = 100_000)]
         import_rows: usize,
     },
+    /// National statistics: time and peak memory to compute and protect one quarter's release
+    /// for N persons, against plain SQL GROUP BY queries of the same tables (ratio).
+    Stats {
+        /// A PostgreSQL server URL (a fresh database is made there for each size and dropped
+        /// after); default: a fresh SQLite file.
+        #[arg(long)]
+        database_url: Option<String>,
+        /// Numbers of persons seeded (one fresh database each).
+        #[arg(long, num_args = 1.., default_values_t = [100_000usize, 1_000_000])]
+        persons: Vec<usize>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -716,6 +727,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 list_cases,
                 list_requests,
                 import_rows,
+            })
+            .await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCmd::Stats {
+            database_url,
+            persons,
+        }) => {
+            init_logging(None, "error");
+            crate::stats::bench::run(crate::stats::bench::StatsBenchOptions {
+                database_url,
+                persons,
             })
             .await?;
             Ok(ExitCode::SUCCESS)

@@ -38,6 +38,7 @@
 //!   direction the receiving side accepted (state `accepted` or `closed`), by partner country
 //!   and the date the row was created (UTC).
 
+pub mod bench;
 pub mod linked;
 pub mod pages;
 
