@@ -107,6 +107,27 @@ macro_rules! impl_case_store {
                 Ok(row)
             }
 
+            /// Rewrites a person's identity and profile and replaces their blind-index tokens,
+            /// in `tx`; `NotFound` if there is no such person.
+            pub(crate) async fn update_person_in(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                p: &$crate::store::cases::PersonRow,
+                index: &[$crate::store::cases::IndexToken],
+            ) -> $crate::store::StoreResult<()> {
+                let done = sqlx::query("UPDATE persons SET identity = $2, profile = $3, key_id = $4, updated_at = $5 WHERE id = $1")
+                    .bind(p.id)
+                    .bind(&p.identity)
+                    .bind(&p.profile)
+                    .bind(&p.key_id)
+                    .bind(p.updated_at)
+                    .execute(&mut **tx)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err($crate::store::StoreError::NotFound);
+                }
+                Self::write_index(tx, p.id, index, true).await
+            }
+
             async fn insert_person_tx(
                 tx: &mut sqlx::Transaction<'_, $db>,
                 p: &$crate::store::cases::PersonRow,
@@ -221,18 +242,7 @@ macro_rules! impl_case_store {
                 audit: &$crate::audit::AuditEvent,
             ) -> $crate::store::StoreResult<()> {
                 let mut tx = self.begin_write().await?;
-                let done = sqlx::query("UPDATE persons SET identity = $2, profile = $3, key_id = $4, updated_at = $5 WHERE id = $1")
-                    .bind(p.id)
-                    .bind(&p.identity)
-                    .bind(&p.profile)
-                    .bind(&p.key_id)
-                    .bind(p.updated_at)
-                    .execute(&mut *tx)
-                    .await?;
-                if done.rows_affected() == 0 {
-                    return Err($crate::store::StoreError::NotFound);
-                }
-                Self::write_index(&mut tx, p.id, index, true).await?;
+                Self::update_person_in(&mut tx, p, index).await?;
                 Self::append_in(&mut tx, audit).await?;
                 tx.commit().await?;
                 Ok(())

@@ -326,18 +326,7 @@ macro_rules! impl_referral_store {
                     Self::register_in(&mut tx, r).await?;
                 }
                 if let Some((p, index)) = change.person {
-                    let done = sqlx::query("UPDATE persons SET identity = $2, profile = $3, key_id = $4, updated_at = $5 WHERE id = $1")
-                        .bind(p.id)
-                        .bind(&p.identity)
-                        .bind(&p.profile)
-                        .bind(&p.key_id)
-                        .bind(p.updated_at)
-                        .execute(&mut *tx)
-                        .await?;
-                    if done.rows_affected() == 0 {
-                        return Err($crate::store::StoreError::NotFound);
-                    }
-                    Self::write_index(&mut tx, p.id, index, true).await?;
+                    Self::update_person_in(&mut tx, p, index).await?;
                 }
                 for r in &change.referrals {
                     let case_id = r.case_id;
