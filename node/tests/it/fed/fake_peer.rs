@@ -653,6 +653,8 @@ async fn two_epochs(peer: &FakePeer) -> (SignedEnvelope, SignedEnvelope) {
 async fn an_envelope_of_an_older_epoch_is_refused_as_stale() {
     let (c, peer, _) = gtm_with_fake(|_| {}).await;
     let (e1, n1) = two_epochs(&peer).await;
+    // The inbox is applied after the ack: wait for it, so the snapshot is a settled one.
+    wait_mex_revision(&c, 1).await;
     let before = snapshot(&c, &peer).await;
     let old2 = peer.draft(2, &e1.hash).sign(&peer.me.key);
     // docs/protocol.md: `stale_epoch` is a per-message refusal, in a signed ack.
