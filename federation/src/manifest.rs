@@ -22,6 +22,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use chrono::{DateTime, TimeDelta, Utc};
 use ed25519_dalek::VerifyingKey;
+use puente_common::stats::release::PeriodKind;
 use puente_common::CountryCode;
 use serde::{Deserialize, Serialize};
 
@@ -194,6 +195,10 @@ pub struct Agreement {
     pub members: Vec<CountryCode>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hub: Option<CountryCode>,
+    /// `stats` only: how often releases are cut (absent: quarterly), one value for the
+    /// whole agreement so that every country publishes the same periods.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period: Option<PeriodKind>,
 }
 
 impl Agreement {
@@ -260,6 +265,28 @@ impl Manifest {
             .iter()
             .filter(|g| g.members.contains(&a) && g.members.contains(&b))
             .collect()
+    }
+
+    /// The `stats` agreements under which `member` publishes: `(hub, period kind)` for each,
+    /// the period quarterly when the agreement does not say.
+    pub fn stats_hubs(&self, member: CountryCode) -> Vec<(CountryCode, PeriodKind)> {
+        self.agreements
+            .iter()
+            .filter(|a| a.kind == AgreementKind::Stats && a.members.contains(&member))
+            .filter_map(|a| {
+                let hub = a.hub?;
+                (hub != member).then_some((hub, a.period.unwrap_or(PeriodKind::Quarter)))
+            })
+            .collect()
+    }
+
+    /// The period kind of the `stats` agreement(s) a hub collects under (quarterly when
+    /// unsaid; the first agreement naming the hub decides).
+    pub fn hub_period(&self, hub: CountryCode) -> Option<PeriodKind> {
+        self.agreements
+            .iter()
+            .find(|a| a.kind == AgreementKind::Stats && a.hub == Some(hub))
+            .map(|a| a.period.unwrap_or(PeriodKind::Quarter))
     }
 
     /// The end of the grace period (`None` if it is beyond what a timestamp can hold).
@@ -439,6 +466,12 @@ impl Manifest {
                     ))
                 }
                 (_, None) => {}
+            }
+            if a.period.is_some() && a.kind != AgreementKind::Stats {
+                return Err(format!(
+                    "agreement {}: only stats agreements have a period",
+                    a.id
+                ));
             }
         }
         Ok(())

@@ -22,16 +22,31 @@ pub enum Role {
     Caseworker,
     Analyst,
     Auditor,
+    /// The regional hub's reader: federation statistics only (a hub has no cases).
+    HubViewer,
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [
+    pub const ALL: [Role; 6] = [
+        Role::NodeAdmin,
+        Role::OrgAdmin,
+        Role::Caseworker,
+        Role::Analyst,
+        Role::Auditor,
+        Role::HubViewer,
+    ];
+
+    /// The roles a country node has (`hub_viewer` exists on the hub only).
+    pub const NODE: [Role; 5] = [
         Role::NodeAdmin,
         Role::OrgAdmin,
         Role::Caseworker,
         Role::Analyst,
         Role::Auditor,
     ];
+
+    /// The roles a hub has: it holds no organisation's cases.
+    pub const HUB: [Role; 3] = [Role::NodeAdmin, Role::Auditor, Role::HubViewer];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -40,12 +55,16 @@ impl Role {
             Role::Caseworker => "caseworker",
             Role::Analyst => "analyst",
             Role::Auditor => "auditor",
+            Role::HubViewer => "hub_viewer",
         }
     }
 
     /// Node-wide roles act across organisations; the others only within their own.
     pub fn is_node_wide(self) -> bool {
-        matches!(self, Role::NodeAdmin | Role::Analyst | Role::Auditor)
+        matches!(
+            self,
+            Role::NodeAdmin | Role::Analyst | Role::Auditor | Role::HubViewer
+        )
     }
 
     /// Administrators always need a second factor.
@@ -140,10 +159,14 @@ pub enum Action {
     /// node-wide roles for the whole node or one organisation, an organisation's coordinator
     /// for their organisation only.
     ViewStatistics,
+    /// Prepare, review, publish and discard the node's statistics releases to the hub.
+    PublishStatistics,
+    /// See the hub's federation statistics, publication status and exports.
+    ViewHub,
 }
 
 impl Action {
-    pub const ALL: [Action; 29] = [
+    pub const ALL: [Action; 31] = [
         Action::ViewHome,
         Action::ManageOwnAccount,
         Action::ManageOwnTokens,
@@ -173,6 +196,8 @@ impl Action {
         Action::AnswerReferral,
         Action::AssignReferral,
         Action::ViewStatistics,
+        Action::PublishStatistics,
+        Action::ViewHub,
     ];
 
     pub fn code(self) -> &'static str {
@@ -206,6 +231,8 @@ impl Action {
             Action::AnswerReferral => "answer_referral",
             Action::AssignReferral => "assign_referral",
             Action::ViewStatistics => "view_statistics",
+            Action::PublishStatistics => "publish_statistics",
+            Action::ViewHub => "view_hub",
         }
     }
 }
@@ -233,6 +260,8 @@ pub fn role_allows(role: Role, action: Action) -> bool {
         ApproveReferral => role == OrgAdmin,
         AssignReferral => role == NodeAdmin,
         ViewStatistics => matches!(role, NodeAdmin | Analyst | OrgAdmin),
+        PublishStatistics => role == NodeAdmin,
+        ViewHub => matches!(role, NodeAdmin | HubViewer),
     }
 }
 
@@ -275,9 +304,9 @@ impl Actor {
         self.in_scope(org)
     }
 
-    /// The roles this actor may give.
+    /// The roles this actor may give on a country node.
     pub fn assignable_roles(&self) -> Vec<Role> {
-        Role::ALL
+        Role::NODE
             .into_iter()
             .filter(|r| {
                 self.may_manage(

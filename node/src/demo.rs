@@ -292,6 +292,7 @@ pub async fn create(
         kind: AgreementKind::Directory,
         members: ids.clone(),
         hub: None,
+        period: None,
     }];
     let countries: Vec<CountryCode> = ids
         .iter()
@@ -305,6 +306,7 @@ pub async fn create(
                 kind: AgreementKind::Referral,
                 members: vec![*a, *b],
                 hub: None,
+                period: None,
             });
         }
     }

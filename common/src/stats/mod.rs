@@ -101,6 +101,7 @@
 pub mod dlap;
 mod ledger;
 mod linalg;
+pub mod release;
 #[cfg(test)]
 mod tests;
 

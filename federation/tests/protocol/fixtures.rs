@@ -159,18 +159,21 @@ pub fn manifest() -> Manifest {
                 kind: AgreementKind::Directory,
                 members: ["GTM", "HND", "SLV", "REG"].map(cc).to_vec(),
                 hub: None,
+                period: None,
             },
             Agreement {
                 id: "ref-GTM-HND".into(),
                 kind: AgreementKind::Referral,
                 members: vec![cc("GTM"), cc("HND")],
                 hub: None,
+                period: None,
             },
             Agreement {
                 id: "stats-hub".into(),
                 kind: AgreementKind::Stats,
                 members: ["GTM", "HND", "SLV", "REG"].map(cc).to_vec(),
                 hub: Some(cc("REG")),
+                period: None,
             },
         ],
     }

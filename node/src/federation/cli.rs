@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, bail, Context};
 use chrono::{DateTime, Duration, Utc};
 use clap::Subcommand;
+use puente_common::stats::release::PeriodKind;
 use puente_common::CountryCode;
 use puente_federation::manifest::{
     Agreement, AgreementKind, Governance, GovernanceKey, Manifest, Member, MemberKey, MemberRole,
@@ -53,7 +54,8 @@ pub enum FederationCmd {
         /// same id.
         #[arg(long)]
         add_member: Vec<PathBuf>,
-        /// kind:MEMBERS[@HUB], e.g. directory:GTM,HND,SLV,REG  referral:GTM,HND  stats:GTM,HND@REG
+        /// kind:MEMBERS[@HUB[/PERIOD]], e.g. directory:GTM,HND,SLV,REG  referral:GTM,HND
+        /// stats:GTM,HND,REG@REG/quarter (PERIOD: month, quarter (default) or year)
         #[arg(long)]
         agreement: Vec<String>,
         /// Remove an agreement by id.
@@ -341,6 +343,17 @@ fn parse_agreement(spec: &str) -> anyhow::Result<Agreement> {
         "stats" => AgreementKind::Stats,
         other => bail!("agreement kind {other:?}: expected directory, referral or stats"),
     };
+    // `stats:GTM,HND@REG/month`: the hub, then the period kind (quarterly when unsaid).
+    let (rest, period) = match rest.split_once('/') {
+        Some((r, p)) if kind == AgreementKind::Stats => (
+            r,
+            Some(p.parse::<PeriodKind>().map_err(|_| {
+                anyhow!("agreement {spec:?}: the period is month, quarter or year")
+            })?),
+        ),
+        Some(_) => bail!("agreement {spec:?}: only a stats agreement has a period"),
+        None => (rest, None),
+    };
     let (members, hub) = match rest.split_once('@') {
         Some((m, h)) => (
             m,
@@ -378,6 +391,7 @@ fn parse_agreement(spec: &str) -> anyhow::Result<Agreement> {
         kind,
         members,
         hub,
+        period,
     })
 }
 

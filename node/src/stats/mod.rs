@@ -638,3 +638,13 @@ pub async fn release(
     let t = compute(store, period, org, protection.k).await?;
     protect_all(&t, org, protection)
 }
+
+/// The hash that chains releases (rule 10): SHA-256, lowercase hex, of the canonical JSON of
+/// the release body, as the node that publishes it and the hub that stores it compute it.
+pub fn release_hash(body: &puente_common::stats::release::ReleaseBody) -> AppResult<String> {
+    let value = serde_json::to_value(body)
+        .map_err(|e| AppError::internal(format!("encoding a release: {e}")))?;
+    let bytes = puente_federation::canonical::canonical_json(&value)
+        .map_err(|e| AppError::internal(format!("encoding a release: {e}")))?;
+    Ok(puente_federation::canonical::sha256_hex(&bytes))
+}

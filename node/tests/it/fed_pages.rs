@@ -108,6 +108,7 @@ async fn federated_node() -> TestNode {
             kind: AgreementKind::Directory,
             members: vec!["GTM".parse().unwrap(), "HND".parse().unwrap()],
             hub: None,
+            period: None,
         }],
     };
     let mut signed = SignedManifest::unsigned(manifest);

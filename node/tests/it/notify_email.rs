@@ -384,6 +384,7 @@ async fn federated_node(smtp: SmtpConfig) -> TestNode {
             kind: AgreementKind::Referral,
             members: vec![gtm(), hnd()],
             hub: None,
+            period: None,
         }],
     };
     let mut signed = SignedManifest::unsigned(manifest);

@@ -130,12 +130,14 @@ async fn referral_node() -> TestNode {
                 kind: AgreementKind::Directory,
                 members: both.clone(),
                 hub: None,
+                period: None,
             },
             Agreement {
                 id: "ref-gh".into(),
                 kind: AgreementKind::Referral,
                 members: both,
                 hub: None,
+                period: None,
             },
         ],
     };

@@ -192,12 +192,14 @@ async fn world(require_approval: bool) -> World {
                 kind: AgreementKind::Directory,
                 members: all.clone(),
                 hub: None,
+                period: None,
             },
             Agreement {
                 id: "ref-gh".into(),
                 kind: AgreementKind::Referral,
                 members: vec![gtm(), hnd()],
                 hub: None,
+                period: None,
             },
         ],
     };
