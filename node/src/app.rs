@@ -58,6 +58,7 @@ impl Node {
                 .unwrap_or(std::num::NonZeroU32::MIN);
         // Follow the key file, so a rotation (by the CLI or another replica) is picked up live.
         data_key.watch(&config.keys.data_key, clock.clone());
+        let hub = crate::hub::is_hub(&config);
         Ok(Arc::new(Node {
             csrf_key: *data_key.derive("csrf"),
             config: Arc::new(config),
@@ -65,7 +66,7 @@ impl Node {
             clock,
             data_key,
             identity: Arc::new(identity),
-            web: Web::load()?,
+            web: Web::load_for(hub)?,
             login_limiter: RateLimiter::keyed(Quota::per_minute(per_minute)),
             federation: std::sync::OnceLock::new(),
         }))
@@ -124,6 +125,7 @@ pub fn all_routes() -> Vec<(&'static str, &'static str, &'static str)> {
         .chain(crate::referrals::api::ROUTES)
         .chain(crate::referrals::pages::ROUTES)
         .chain(crate::stats::pages::ROUTES)
+        .chain(crate::stats::release_pages::ROUTES)
         .copied()
         .collect()
 }
@@ -150,6 +152,9 @@ async fn not_found() -> crate::error::AppError {
 
 /// The router with every layer.
 pub fn router(st: AppState) -> Router {
+    // A regional hub serves accounts, administration, audit, federation and its own pages:
+    // nothing of a country node's case work.
+    let hub = crate::hub::is_hub(&st.config);
     let pages = Router::new()
         .route("/", get(home))
         .route("/login", get(auth::login_form).post(auth::login))
@@ -176,11 +181,18 @@ pub fn router(st: AppState) -> Router {
         .route("/tokens", get(tokens::list).post(tokens::create_form))
         .route("/tokens/{id}/revoke", post(tokens::revoke_form))
         .route("/audit", get(crate::audit::routes::page))
-        .merge(crate::cases::pages::routes())
-        .merge(crate::directory::pages::routes())
-        .merge(crate::federation::pages::routes())
-        .merge(crate::referrals::pages::routes())
-        .merge(crate::stats::pages::routes())
+        .merge(crate::federation::pages::routes());
+    let pages = if hub {
+        pages.merge(crate::hub::pages::routes())
+    } else {
+        pages
+            .merge(crate::cases::pages::routes())
+            .merge(crate::directory::pages::routes())
+            .merge(crate::referrals::pages::routes())
+            .merge(crate::stats::pages::routes())
+            .merge(crate::stats::release_pages::routes())
+    };
+    let pages = pages
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             st.clone(),
@@ -189,11 +201,16 @@ pub fn router(st: AppState) -> Router {
     let api = Router::new()
         .route("/me", get(api::me))
         .route("/orgs", get(api::orgs).post(api::create_org))
-        .route("/users", get(api::users))
-        .merge(crate::cases::api::routes())
-        .merge(crate::directory::api::routes())
-        .merge(crate::referrals::api::routes())
-        .fallback(not_found);
+        .route("/users", get(api::users));
+    let api = if hub {
+        api.merge(crate::hub::api::routes())
+    } else {
+        api.merge(crate::cases::api::routes())
+            .merge(crate::directory::api::routes())
+            .merge(crate::referrals::api::routes())
+            .merge(crate::stats::release_pages::api_routes())
+    };
+    let api = api.fallback(not_found);
     let request_id = HeaderName::from_static("x-request-id");
     let mut app = Router::new()
         .route("/healthz", get(healthz))

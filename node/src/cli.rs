@@ -76,6 +76,9 @@ enum Command {
     /// This node's decisions about the federation's members: approve, block.
     #[command(subcommand)]
     Peer(crate::federation::cli::PeerCmd),
+    /// Statistics releases: prepare, publish, list (`--json` for scripts).
+    #[command(subcommand)]
+    Stats(crate::stats::cli::StatsCmd),
 }
 
 // The command names (`rotate-data-key`, `new-signing-key`, …) all end in "key".
@@ -146,6 +149,18 @@ enum BenchCmd {
         /// Numbers of persons seeded (one fresh database each).
         #[arg(long, num_args = 1.., default_values_t = [100_000usize, 1_000_000])]
         persons: Vec<usize>,
+        /// Only the hub's dashboard latency (skip the national releases).
+        #[arg(long)]
+        hub_only: bool,
+        /// Hub dashboard: member countries publishing monthly releases.
+        #[arg(long, default_value_t = 10)]
+        hub_countries: usize,
+        /// Hub dashboard: years of monthly releases per country.
+        #[arg(long, default_value_t = 10)]
+        hub_years: usize,
+        /// Hub dashboard: requests timed per view.
+        #[arg(long, default_value_t = 20)]
+        hub_requests: usize,
     },
 }
 
@@ -353,7 +368,7 @@ fn init_logging(config: Option<&Config>, default_level: &str) {
 
 pub(crate) async fn open(config_path: &Path) -> anyhow::Result<(Config, SharedStore)> {
     let config = Config::load(config_path)?;
-    let store = crate::store::connect(config.database_url.expose())
+    let store = crate::store::connect_config(&config)
         .await
         .context("cannot open the database (is it running, and is database_url right?)")?;
     store
@@ -734,11 +749,26 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(BenchCmd::Stats {
             database_url,
             persons,
+            hub_only,
+            hub_countries,
+            hub_years,
+            hub_requests,
         }) => {
             init_logging(None, "error");
-            crate::stats::bench::run(crate::stats::bench::StatsBenchOptions {
+            if !hub_only {
+                crate::stats::bench::run(crate::stats::bench::StatsBenchOptions {
+                    database_url: database_url.clone(),
+                    persons,
+                })
+                .await?;
+                println!();
+            }
+            crate::hub::bench::run(crate::hub::bench::HubBenchOptions {
                 database_url,
-                persons,
+                countries: hub_countries,
+                years: hub_years,
+                requests: hub_requests,
+                sample_persons: 20_000,
             })
             .await?;
             Ok(ExitCode::SUCCESS)
@@ -753,6 +783,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Peer(cmd) => {
             init_logging(None, "warn");
             crate::federation::cli::peer_command(&cli.config, &cmd, &clock).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Stats(cmd) => {
+            init_logging(None, "warn");
+            crate::stats::cli::run(&cli.config, &cmd).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Keys(KeysCmd::RotateDataKey { no_new_key, grace }) => {
@@ -898,6 +933,9 @@ async fn act_as(
     username: &str,
 ) -> anyhow::Result<(crate::app::AppState, crate::authz::Actor, AuditCtx)> {
     let (config, store) = open(config_path).await?;
+    if store.schema() == crate::store::Schema::Hub {
+        anyhow::bail!("this is the regional hub: it holds no cases to import or export");
+    }
     let (data_key, identity) = crate::init::load_keys(&config)?;
     let user = store
         .user_by_username(&crate::auth::routes::normalise_username(username))
@@ -1044,7 +1082,7 @@ async fn run_export(config_path: &Path, a: ExportArgs) -> anyhow::Result<ExitCod
 
 /// Runs a node from its configuration until SIGTERM.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
-    let store = crate::store::connect(config.database_url.expose())
+    let store = crate::store::connect_config(&config)
         .await
         .context("cannot open the database (is it running, and is database_url right?)")?;
     store

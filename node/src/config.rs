@@ -185,13 +185,26 @@ pub struct StatsConfig {
     pub k: u32,
     /// Round published counts and totals to this base (e.g. 5); none by default.
     pub rounding_base: Option<u32>,
+    /// Publish the release the daily job prepares without review (`review = auto`).
+    pub auto_publish: bool,
+    /// Differential privacy (rule 9): the ε of one whole release, thousandths, split evenly
+    /// over its tables. Absent: no noise.
+    pub dp_epsilon_milli: Option<u32>,
+    /// The most ε the releases of one calendar year may spend, thousandths.
+    pub dp_yearly_cap_milli: u32,
 }
+
+/// The default yearly ε cap (ε 3.0).
+pub const DEFAULT_DP_YEARLY_CAP_MILLI: u32 = 3000;
 
 impl Default for StatsConfig {
     fn default() -> Self {
         StatsConfig {
             k: puente_common::stats::MIN_K,
             rounding_base: None,
+            auto_publish: false,
+            dp_epsilon_milli: None,
+            dp_yearly_cap_milli: DEFAULT_DP_YEARLY_CAP_MILLI,
         }
     }
 }
@@ -207,6 +220,20 @@ impl StatsConfig {
         }
         if self.rounding_base == Some(0) {
             return Err(ConfigError("stats.rounding_base must be at least 1".into()));
+        }
+        if let Some(e) = self.dp_epsilon_milli {
+            if e < crate::stats::releases::TABLES {
+                return Err(ConfigError(format!(
+                    "stats.dp_epsilon_milli must be at least {} (one thousandth per table)",
+                    crate::stats::releases::TABLES
+                )));
+            }
+            if self.dp_yearly_cap_milli < e {
+                return Err(ConfigError(format!(
+                    "stats.dp_yearly_cap_milli ({}) must be at least stats.dp_epsilon_milli ({e})",
+                    self.dp_yearly_cap_milli
+                )));
+            }
         }
         Ok(())
     }
@@ -506,6 +533,15 @@ fn stats_toml(s: &StatsConfig) -> String {
     if let Some(b) = s.rounding_base {
         out += &format!("rounding_base = {b}\n");
     }
+    if s.auto_publish {
+        out += "auto_publish = true\n";
+    }
+    if let Some(e) = s.dp_epsilon_milli {
+        out += &format!("dp_epsilon_milli = {e}\n");
+    }
+    if s.dp_yearly_cap_milli != DEFAULT_DP_YEARLY_CAP_MILLI {
+        out += &format!("dp_yearly_cap_milli = {}\n", s.dp_yearly_cap_milli);
+    }
     out
 }
 
@@ -683,6 +719,43 @@ signing_key_id = "GTM-2026a"
             let d = Config::load(Path::new("puente.toml")).unwrap();
             assert_eq!(d.stats.k, 5);
             assert_eq!(d.stats.rounding_base, None);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn stats_release_keys_are_checked_and_round_trip() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "puente.toml",
+                &format!(
+                    "{}\n[stats]\ndp_epsilon_milli = 2000\ndp_yearly_cap_milli = 1000\n",
+                    sample()
+                ),
+            )?;
+            let e = Config::load(Path::new("puente.toml"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("dp_yearly_cap_milli"), "{e}");
+            jail.create_file(
+                "puente.toml",
+                &format!(
+                    "{}\n[stats]\nauto_publish = true\ndp_epsilon_milli = 900\ndp_yearly_cap_milli = 2700\n",
+                    sample()
+                ),
+            )?;
+            let c = Config::load(Path::new("puente.toml")).unwrap();
+            assert!(c.stats.auto_publish);
+            assert_eq!(c.stats.dp_epsilon_milli, Some(900));
+            assert_eq!(c.stats.dp_yearly_cap_milli, 2700);
+            jail.create_file("again.toml", &c.to_toml())?;
+            let again = Config::load(Path::new("again.toml")).unwrap();
+            assert_eq!(again.stats, c.stats);
+            jail.create_file("puente.toml", &sample())?;
+            let d = Config::load(Path::new("puente.toml")).unwrap();
+            assert!(!d.stats.auto_publish);
+            assert_eq!(d.stats.dp_epsilon_milli, None);
+            assert_eq!(d.stats.dp_yearly_cap_milli, DEFAULT_DP_YEARLY_CAP_MILLI);
             Ok(())
         });
     }

@@ -74,7 +74,12 @@ fn users_of(country: &str) -> Vec<(&'static str, String, &'static str, &'static 
                     "node_admin",
                     "",
                 ),
-                ("analista", "Analista regional (demo)".into(), "analyst", ""),
+                (
+                    "regional",
+                    "Lectura regional (demo)".into(),
+                    "hub_viewer",
+                    "",
+                ),
             ]
         }
     };
@@ -183,6 +188,7 @@ pub async fn run(data_dir: &Path, listen: SocketAddr) -> anyhow::Result<()> {
     println!("Puente demo federation — data in {}", data_dir.display());
     println!("{logins}");
     println!("The directories of the three countries reach each other within seconds: open /directory on any node.");
+    println!("Each country's statistics releases of the last four quarters reach the hub REG within seconds: log in there as `regional` and open /hub.");
     println!(
         "Stop with Ctrl-C. Delete {} to start afresh.",
         data_dir.display()
@@ -199,11 +205,14 @@ pub async fn run(data_dir: &Path, listen: SocketAddr) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Makes the members (each in its own directory, with its own SQLite database and keys), the
-/// federation's governance and a manifest with a directory agreement among all, signed by two
-/// governance keys, and joins every member with every peer and the agreement approved. With
-/// `seed`, each gets demo organisations, users and services. Returns the printable addresses
-/// and log-ins.
+/// Makes the members (each in its own directory, with its own SQLite database and keys; REG
+/// as the hub), the federation's governance and a manifest — a directory agreement among the
+/// countries, a quarterly statistics agreement from every country to the hub, a referral
+/// agreement between every two countries — signed by two governance keys, and joins every
+/// member with every peer and agreement approved. With `seed`, each country gets demo
+/// organisations, users, services and persons, and publishes the statistics of its last four
+/// quarters to the hub; the hub gets its administrator and a `hub_viewer`. Returns the
+/// printable addresses and log-ins.
 pub async fn create(
     data_dir: &Path,
     members: &[DemoMember],
@@ -280,25 +289,35 @@ pub async fn create(
         keys,
     };
     let ids: Vec<CountryCode> = members.iter().map(|m| m.id).collect();
-    // The directory among all; a bilateral referral agreement between every two countries.
-    let mut agreements = vec![Agreement {
-        id: format!(
-            "directory-{}",
-            ids.iter()
-                .map(CountryCode::as_str)
-                .collect::<Vec<_>>()
-                .join("-")
-        ),
-        kind: AgreementKind::Directory,
-        members: ids.clone(),
-        hub: None,
-        period: None,
-    }];
     let countries: Vec<CountryCode> = ids
         .iter()
         .copied()
         .filter(|c| c.as_str() != "REG")
         .collect();
+    let joined = |list: &[CountryCode]| {
+        list.iter()
+            .map(CountryCode::as_str)
+            .collect::<Vec<_>>()
+            .join("-")
+    };
+    // The directory among the countries; quarterly statistics from every country to the hub
+    // (which takes nothing else); a bilateral referral agreement between every two countries.
+    let mut agreements = vec![Agreement {
+        id: format!("directory-{}", joined(&countries)),
+        kind: AgreementKind::Directory,
+        members: countries.clone(),
+        hub: None,
+        period: None,
+    }];
+    if let Some(hub) = ids.iter().copied().find(|c| c.as_str() == "REG") {
+        agreements.push(Agreement {
+            id: format!("stats-{}@{hub}", joined(&ids)),
+            kind: AgreementKind::Stats,
+            members: ids.clone(),
+            hub: Some(hub),
+            period: Some(puente_common::stats::release::PeriodKind::Quarter),
+        });
+    }
     for (i, a) in countries.iter().enumerate() {
         for b in &countries[i + 1..] {
             agreements.push(Agreement {
@@ -331,7 +350,7 @@ pub async fn create(
     }
     for m in members {
         let config = Config::load(&m.dir.join("puente.toml"))?;
-        let store = crate::store::connect(config.database_url.expose()).await?;
+        let store = crate::store::connect_config(&config).await?;
         let ctx = AuditCtx::system(now);
         admin::join(
             store.as_ref(),
@@ -354,6 +373,12 @@ pub async fn create(
         }
         store.close().await;
     }
+    if seed_data {
+        for m in members.iter().filter(|m| m.id.as_str() != "REG") {
+            let config = Config::load(&m.dir.join("puente.toml"))?;
+            publish_releases(&config, clock).await?;
+        }
+    }
     lines.push(String::new());
     lines.push(format!(
         "Federation \"puente-demo\": manifest version 1, anchor fingerprint {}",
@@ -362,10 +387,61 @@ pub async fn create(
     Ok(lines.join("\n"))
 }
 
+/// A member's store and application state, as `serve` would make them.
+async fn demo_state(
+    config: &Config,
+) -> anyhow::Result<(crate::store::SharedStore, crate::app::AppState)> {
+    let store = crate::store::connect_config(config).await?;
+    let (data_key, identity) = crate::init::load_keys(config)?;
+    let state = crate::app::Node::new(
+        config.clone(),
+        store.clone(),
+        Arc::new(SystemClock),
+        data_key,
+        identity,
+    )?;
+    Ok((store, state))
+}
+
+/// Quarters of the demo's statistics releases: the last closed ones, oldest first.
+const DEMO_RELEASE_QUARTERS: usize = 4;
+
+/// Prepares and publishes, as the national administrator after review, the statistics
+/// releases of the last closed quarters: signed and queued for the hub, which receives them
+/// as soon as the demo serves.
+async fn publish_releases(config: &Config, clock: &dyn Clock) -> anyhow::Result<()> {
+    use crate::stats::releases;
+    use puente_common::stats::release::ReleaseReview;
+    use puente_common::stats::Period;
+    let (store, state) = demo_state(config).await?;
+    let ctx = AuditCtx::system(clock.now());
+    let (_, audit) = demo_actor(&state, &ctx, "admin").await?;
+    let explain = |e: crate::error::AppError| anyhow::anyhow!("demo releases: {e}");
+    let mut quarter = crate::stats::last_closed("quarter", clock.now().date_naive());
+    let mut periods = vec![quarter];
+    while periods.len() < DEMO_RELEASE_QUARTERS {
+        quarter = match quarter {
+            Period::Quarter(y, 1) => Period::Quarter(y - 1, 4),
+            Period::Quarter(y, q) => Period::Quarter(y, q - 1),
+            other => other,
+        };
+        periods.push(quarter);
+    }
+    for period in periods.into_iter().rev() {
+        let draft = releases::prepare(&state, period, &audit)
+            .await
+            .map_err(explain)?;
+        releases::publish(&state, draft.id, &audit, ReleaseReview::Reviewed)
+            .await
+            .map_err(explain)?;
+    }
+    store.close().await;
+    Ok(())
+}
+
 /// Makes the organisations and users; returns the printable log-ins.
 async fn seed(config: &Config, clock: &dyn Clock) -> anyhow::Result<String> {
-    let store = crate::store::connect(config.database_url.expose()).await?;
-    let (data_key, identity) = crate::init::load_keys(config)?;
+    let (store, state) = demo_state(config).await?;
     let ctx = AuditCtx {
         at: clock.now(),
         actor_id: None,
@@ -381,13 +457,6 @@ async fn seed(config: &Config, clock: &dyn Clock) -> anyhow::Result<String> {
             .await
             .map_err(explain)?;
     }
-    let state = crate::app::Node::new(
-        config.clone(),
-        store.clone(),
-        Arc::new(SystemClock),
-        data_key,
-        identity,
-    )?;
     let mut lines = Vec::new();
     for (username, name, role, org) in users_of(country) {
         let org_id = if org.is_empty() {

@@ -144,7 +144,7 @@ pub async fn init(opts: &InitOptions, clock: &dyn Clock) -> anyhow::Result<InitR
         smtp: None,
     };
     write_private(&config_path, config.to_toml().as_bytes())?;
-    let store = crate::store::connect(config.database_url.expose())
+    let store = crate::store::connect_config(&config)
         .await
         .context("cannot open the database")?;
     store

@@ -47,6 +47,9 @@ async fn purge_sessions(st: &AppState) {
 
 /// Every hour: referral offers left unanswered past their consent's expiry expire.
 pub async fn expire_referrals(st: &AppState) {
+    if crate::hub::is_hub(&st.config) {
+        return; // a regional hub has no referrals
+    }
     match crate::referrals::inbound::expire_due(st).await {
         Ok(0) => {}
         Ok(n) => tracing::info!(expired = n, "referral offers expired"),
@@ -54,10 +57,22 @@ pub async fn expire_referrals(st: &AppState) {
     }
 }
 
+/// Daily: prepares (and under `auto_publish` publishes) the last closed period's statistics
+/// release when the node is under a `stats` agreement (`stats::releases::run_job`).
+pub async fn stats_release(st: &AppState) {
+    if crate::hub::is_hub(&st.config) {
+        return; // a regional hub receives releases, it does not make them
+    }
+    match crate::stats::releases::run_job(st).await {
+        Ok(o) => tracing::debug!(outcome = ?o, "statistics release job"),
+        Err(e) => tracing::error!(error = %e, "statistics release job failed"),
+    }
+}
+
 /// Starts the scheduler: the daily signed audit checkpoint (00:05 UTC), the daily seal of the
 /// federation evidence log (23:55 UTC, so each day's entries are sealed that day), the
-/// session purge (every 10 minutes) and the expiry of unanswered referral offers (hourly, and
-/// once at start).
+/// session purge (every 10 minutes), the expiry of unanswered referral offers (hourly, and
+/// once at start) and the statistics release job (02:20 UTC, and about 90 s after start).
 pub async fn start(st: AppState) -> anyhow::Result<JobScheduler> {
     let sched = JobScheduler::new().await?;
     let s = st.clone();
@@ -88,7 +103,21 @@ pub async fn start(st: AppState) -> anyhow::Result<JobScheduler> {
             Box::pin(async move { expire_referrals(&s).await })
         })?)
         .await?;
+    let s = st.clone();
+    sched
+        .add(Job::new_async("0 20 2 * * *", move |_, _| {
+            let s = s.clone();
+            Box::pin(async move { stats_release(&s).await })
+        })?)
+        .await?;
     sched.start().await?;
+    // The statistics release job also runs shortly after start (the federation state is
+    // loaded by then), not only at 02:20 UTC.
+    let s = st.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_secs(90)).await;
+        stats_release(&s).await;
+    });
     // Offers that expired while the node was down expire now, not at the next hour.
     expire_referrals(&st).await;
     Ok(sched)

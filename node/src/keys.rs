@@ -231,7 +231,7 @@ pub async fn reseal_all(
     for pass in 1..=max_passes.max(1) {
         out.passes = pass;
         let mut progress = 0;
-        for col in SEALED_COLUMNS {
+        for col in sealed_columns(store) {
             let name = col.name();
             let mut after: Option<RowKey> = None;
             loop {
@@ -277,7 +277,7 @@ async fn count_stale(
 ) -> anyhow::Result<u64> {
     let current = ring.current_id();
     let mut n = 0;
-    for col in SEALED_COLUMNS {
+    for col in sealed_columns(store) {
         let name = col.name();
         let mut after: Option<RowKey> = None;
         loop {
@@ -473,4 +473,13 @@ impl Drop for KeyFileLock {
     fn drop(&mut self) {
         let _ = fs::remove_file(&self.0);
     }
+}
+
+/// The sealed columns this store's schema has: a hub's database has no case, referral or
+/// directory table, only its users' and sessions' second-factor secrets.
+fn sealed_columns(store: &dyn Store) -> impl Iterator<Item = &'static SealedColumn> {
+    let hub = store.schema() == crate::store::Schema::Hub;
+    SEALED_COLUMNS
+        .iter()
+        .filter(move |c| !hub || matches!(c.table, "users" | "sessions"))
 }

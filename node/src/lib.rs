@@ -10,6 +10,8 @@
 //! - [`admin`]: organisations, users, roles and tokens, in pages and the JSON API.
 //! - [`directory`]: the regional service directory (this node's services and its peers').
 //! - [`referrals`]: cross-border referrals, consent-scoped and sealed to the destination.
+//! - [`hub`]: the regional hub (`[federation] role = "hub"`): received statistics releases,
+//!   the regional dashboard and its exports.
 //! - [`audit`]: the hash-chained audit trail, its checkpoints and its page.
 //! - [`store`]: the storage trait, SQLite and PostgreSQL.
 //! - [`web`]: layout, translations, security headers; [`crypto`]: the data key.
@@ -34,6 +36,7 @@ pub mod directory;
 pub mod error;
 pub mod export;
 pub mod federation;
+pub mod hub;
 pub mod import;
 pub mod init;
 pub mod jobs;

@@ -627,3 +627,82 @@ fn realistic_sizes() {
     .unwrap();
     assert!(out.check().is_ok());
 }
+
+fn release_of(tables: Vec<ProtectedTable>) -> release::ReleaseBody {
+    release::ReleaseBody {
+        v: release::RELEASE_FORMAT,
+        country: "GTM".parse().unwrap(),
+        period: "2026-Q3".parse().unwrap(),
+        version: 1,
+        prev: "0".repeat(64),
+        prepared_at: "2026-10-01T00:05:00Z".into(),
+        published_at: "2026-10-02T10:00:00Z".into(),
+        review: release::ReleaseReview::Reviewed,
+        method: tables[0].method.clone(),
+        withheld: Vec::new(),
+        tables,
+    }
+}
+
+fn protected(id: &str, shape: &[usize], counts: Vec<u64>) -> ProtectedTable {
+    let t = Table::new(id, dims(shape), counts).unwrap();
+    protect(&t, &Protection::default(), &mut no_rng()).unwrap()
+}
+
+/// The hub's checks of a release body: each refusal with its stable code.
+#[test]
+fn a_release_body_is_checked_before_it_is_stored() {
+    use release::{PeriodKind, ReleaseRefusal};
+    let gtm = "GTM".parse().unwrap();
+    let good = release_of(vec![
+        protected("T01", &[2, 2], vec![12, 3, 20, 30]),
+        protected("T02", &[3], vec![9, 0, 14]),
+    ]);
+    assert_eq!(good.check(gtm, PeriodKind::Quarter), Ok(()));
+    let code = |b: &release::ReleaseBody, kind| b.check(gtm, kind).unwrap_err().code();
+    assert_eq!(code(&good, PeriodKind::Month), "release_wrong_period");
+    assert_eq!(
+        good.check("HND".parse().unwrap(), PeriodKind::Quarter),
+        Err(ReleaseRefusal::WrongCountry)
+    );
+    // A published count under k edited in (the suppressed 3 of T01 made visible).
+    let mut leaked = good.clone();
+    leaked.tables[0].cells[1] = Cell::Count(3);
+    assert_eq!(code(&leaked, PeriodKind::Quarter), "release_unsafe");
+    // A suppressed cell whose complement was published: recoverable from the totals.
+    let mut recoverable = good.clone();
+    let i = recoverable.tables[0]
+        .cells
+        .iter()
+        .rposition(|c| c.count().is_none())
+        .unwrap();
+    recoverable.tables[0].cells[i] = Cell::Count(20);
+    assert_eq!(code(&recoverable, PeriodKind::Quarter), "release_unsafe");
+    // k under 5, stated by the release and its tables.
+    let mut low = good.clone();
+    low.method.k = 3;
+    for t in &mut low.tables {
+        t.method.k = 3;
+    }
+    assert_eq!(code(&low, PeriodKind::Quarter), "release_unsafe");
+    // A table stating another method than the release.
+    let mut other = good.clone();
+    other.tables[1].method.rounding_base = Some(5);
+    assert_eq!(code(&other, PeriodKind::Quarter), "release_unsafe");
+    // Shape: out of order, repeated, unknown, withheld and published, bad prev, version 0.
+    let mut swapped = good.clone();
+    swapped.tables.reverse();
+    assert_eq!(code(&swapped, PeriodKind::Quarter), "release_malformed");
+    let mut twice = good.clone();
+    twice.withheld.push("T02".into());
+    assert_eq!(code(&twice, PeriodKind::Quarter), "release_malformed");
+    let mut unknown = good.clone();
+    unknown.tables[1].id = "T99".into();
+    assert_eq!(code(&unknown, PeriodKind::Quarter), "release_malformed");
+    let mut prev = good.clone();
+    prev.prev = "not a hash".into();
+    assert_eq!(code(&prev, PeriodKind::Quarter), "release_malformed");
+    let mut v0 = good;
+    v0.version = 0;
+    assert_eq!(code(&v0, PeriodKind::Quarter), "release_malformed");
+}

@@ -87,7 +87,12 @@ pub async fn roles_page(State(st): State<AppState>, s: SignedIn) -> AppResult<Re
             json!({ "code": a.code(), "allowed": allowed })
         })
         .collect();
-    let roles: Vec<_> = Role::ALL.iter().map(|r| r.code()).collect();
+    let here = crate::admin::users::roles_of(st.store.schema());
+    let roles: Vec<_> = Role::ALL
+        .iter()
+        .filter(|r| here.contains(r))
+        .map(|r| r.code())
+        .collect();
     Ok(st.web.render(
         &s.ctx,
         "roles.html",

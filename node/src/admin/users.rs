@@ -52,9 +52,22 @@ pub fn parse_username(raw: &str, errors: &mut Vec<FieldError>) -> String {
     u
 }
 
-fn parse_role(raw: &str, errors: &mut Vec<FieldError>) -> Option<Role> {
+/// The roles a node of `schema` has: a country node's ([`Role::NODE`]) or a regional hub's
+/// ([`Role::HUB`]): a country node has no `hub_viewer`, a hub no case roles.
+pub fn roles_of(schema: crate::store::Schema) -> &'static [Role] {
+    match schema {
+        crate::store::Schema::Node => &Role::NODE,
+        crate::store::Schema::Hub => &Role::HUB,
+    }
+}
+
+fn parse_role(raw: &str, allowed: &[Role], errors: &mut Vec<FieldError>) -> Option<Role> {
     match raw.trim().parse::<Role>() {
-        Ok(r) => Some(r),
+        Ok(r) if allowed.contains(&r) => Some(r),
+        Ok(_) => {
+            errors.push(FieldError::new("role", "role_not_in_mode"));
+            None
+        }
         Err(_) => {
             errors.push(FieldError::new(
                 "role",
@@ -129,7 +142,7 @@ pub async fn create(
     let mut errors = Vec::new();
     let username = parse_username(&input.username, &mut errors);
     let display_name = text("display_name", &input.display_name, 200, &mut errors);
-    let role = parse_role(&input.role, &mut errors);
+    let role = parse_role(&input.role, roles_of(store.schema()), &mut errors);
     let org_id = parse_org(store, &input.org_id, role, &mut errors).await?;
     if let Some(p) = &initial_password {
         if let Err(code) = password::check_policy(p, &username) {
@@ -216,7 +229,7 @@ pub async fn apply(
     let (action, detail) = match change {
         Change::Role { role, org_id } => {
             let mut errors = Vec::new();
-            let role = parse_role(&role, &mut errors);
+            let role = parse_role(&role, roles_of(store.schema()), &mut errors);
             let org = parse_org(store, &org_id, role, &mut errors).await?;
             check(errors)?;
             let role = role.ok_or(AppError::Invalid(vec![]))?;
@@ -314,9 +327,20 @@ async fn form_choices(
         .filter(|o| o.org.active && actor.in_scope(Some(o.org.id)))
         .map(|o| json!({ "id": o.org.id, "name": o.org.name }))
         .collect();
-    let roles = actor
-        .assignable_roles()
+    let here = roles_of(st.store.schema());
+    let roles = Role::ALL
         .into_iter()
+        .filter(|r| here.contains(r))
+        .filter(|r| {
+            actor.may_manage(
+                *r,
+                if r.is_node_wide() {
+                    None
+                } else {
+                    actor.org_id.or(Some(Uuid::nil()))
+                },
+            )
+        })
         .map(Role::code)
         .collect();
     Ok((orgs, roles))

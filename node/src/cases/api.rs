@@ -50,7 +50,9 @@ use crate::authz::{Action, Role};
 use crate::cases::{self as svc, NewCase, PersonChoice, Who};
 use crate::directory::api::Merge as DirectoryOperations;
 use crate::error::{AppError, AppResult, ErrorInfo, FieldError};
+use crate::hub::api::Merge as HubOperations;
 use crate::referrals::api::Merge as ReferralOperations;
+use crate::stats::release_pages::Merge as ReleaseOperations;
 
 /// The routes of this module, with the action each needs (for `app::ROUTES` and the matrix
 /// test). `GET /api/v1/cases` also serves a national administrator (`view_case_index`: the
@@ -1571,13 +1573,15 @@ impl Modify for Common {
         Verdict,
     )),
     // The directory's and the referrals' operations first, so that `Common` covers them too.
-    modifiers(&DirectoryOperations, &ReferralOperations, &Common),
+    modifiers(&DirectoryOperations, &ReferralOperations, &ReleaseOperations, &HubOperations, &Common),
     tags(
         (name = "cases", description = "The case registry"),
         (name = "persons", description = "Persons of the organisation"),
         (name = "admin", description = "Organisations and users"),
         (name = "directory", description = "The regional service directory"),
         (name = "referrals", description = "Cross-border referrals and the user's notifications"),
+        (name = "statistics", description = "Statistics releases to the regional hub"),
+        (name = "hub", description = "The regional hub's received statistics releases (on a hub only)"),
         (name = "meta", description = "This document"),
     ),
 )]
@@ -1634,6 +1638,12 @@ mod tests {
             .iter()
             .chain(crate::directory::api::ROUTES)
             .chain(crate::referrals::api::ROUTES)
+            .chain(crate::hub::api::ROUTES)
+            .chain(
+                crate::stats::release_pages::ROUTES
+                    .iter()
+                    .filter(|(_, p, _)| p.starts_with("/api/v1/")),
+            )
             .chain(
                 crate::app::ROUTES
                     .iter()

@@ -333,7 +333,6 @@ pub async fn download(
     s: crate::web::SignedIn,
     axum::extract::Path(format): axum::extract::Path<String>,
 ) -> AppResult<axum::response::Response> {
-    use axum::response::IntoResponse;
     let now = st.clock.now();
     let audit = s.ctx.audit(now);
     let who = Who {
@@ -350,18 +349,5 @@ pub async fn download(
         now.format("%Y%m%d"),
         format.code()
     );
-    Ok((
-        [
-            (
-                axum::http::header::CONTENT_TYPE,
-                "text/csv; charset=utf-8".to_owned(),
-            ),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
-        body,
-    )
-        .into_response())
+    Ok(crate::web::csv_download(&name, body))
 }

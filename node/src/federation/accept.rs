@@ -151,6 +151,13 @@ pub async fn accept_batch(
             MessageVerdict::Reject(reason) => Some(reason),
             MessageVerdict::Accept => None,
         };
+        // A regional hub takes statistics releases (and epoch notices) only: anything else
+        // is rejected before its body is stored.
+        let hub_refusal = if rejection.is_none() {
+            crate::hub::inbox_refusal(&node.config, env)
+        } else {
+            None
+        };
         match check_stream(head.as_ref(), env, &hash, |seq| stored.get(&seq).cloned()) {
             StreamVerdict::Append | StreamVerdict::NewEpoch => {
                 if store.fed_inbox_has(env.id).await.map_err(internal)?
@@ -162,16 +169,25 @@ pub async fn accept_batch(
                     results.push(result(env, AckOutcome::Refused, Some(&Reason::DuplicateId)));
                     break;
                 }
-                let outcome = if rejection.is_some() {
+                let outcome = if rejection.is_some() || hub_refusal.is_some() {
                     AckOutcome::Rejected
                 } else {
                     AckOutcome::Stored
                 };
-                rows.push(match &rejection {
-                    Some(r) => InboundRow::rejected(env, r.code()),
-                    None => InboundRow::stored(env),
+                rows.push(match (&rejection, hub_refusal) {
+                    (Some(r), _) => InboundRow::rejected(env, r.code()),
+                    (None, Some(code)) => InboundRow::rejected(env, code),
+                    (None, None) => InboundRow::stored(env),
                 });
-                results.push(result(env, outcome, rejection.as_ref()));
+                results.push(match hub_refusal {
+                    Some(code) => AckResult {
+                        id: env.id,
+                        seq: env.seq,
+                        result: outcome,
+                        reason: Some(code.to_owned()),
+                    },
+                    None => result(env, outcome, rejection.as_ref()),
+                });
                 head = Some(StreamHead {
                     epoch,
                     seq: env.seq,

@@ -84,7 +84,8 @@ async fn catch_up_directory(node: &AppState, fed: &Federation) -> bool {
         return true;
     };
     let destinations = trust.destinations(fed.me, Channel::Directory, now);
-    if destinations.is_empty() {
+    // A regional hub has no directory (its schema holds none).
+    if destinations.is_empty() || crate::hub::is_hub(&node.config) {
         return true;
     }
     // Nothing to show yet (the hub, a node without services): the first save publishes.
@@ -476,7 +477,7 @@ async fn process_inbox(node: AppState, fed: Arc<Federation>, mut stop: watch::Re
 
 /// Applies one inbox envelope; a failure is recorded on the row and shown to administrators.
 /// Returns false when the store failed and the row stays to be tried again.
-async fn apply(node: &AppState, row: &crate::store::fed_sql::InboxRow) -> bool {
+pub async fn apply(node: &AppState, row: &crate::store::fed_sql::InboxRow) -> bool {
     let now = node.clock.now();
     let store = node.store.as_ref();
     let failed = |code: &'static str| async move {
@@ -524,6 +525,10 @@ async fn apply(node: &AppState, row: &crate::store::fed_sql::InboxRow) -> bool {
                     false
                 }
             }
+        }
+        // Only a regional hub takes statistics releases; a country node refuses them below.
+        puente_common::stats::release::RELEASE_KIND if crate::hub::is_hub(&node.config) => {
+            crate::hub::apply(node, row, &env).await
         }
         "control.epoch" => match store.fed_mark_processed(row.id, true, None, now).await {
             Ok(()) => true,

@@ -645,6 +645,58 @@ impl Db {
 
 /// Seeds `n` persons into a fresh database at `url` and measures one size.
 pub async fn measure(url: &str, n: usize, quiet: bool) -> anyhow::Result<StatsFigures> {
+    let (db, seed_secs, cases) = seed(url, n, quiet).await?;
+
+    // The release: compute + protect (with the joint check).
+    let protection = Protection::default();
+    let sampler = RssSampler::start();
+    let started = Instant::now();
+    let t = super::compute(db.store(), PERIOD, None, protection.k)
+        .await
+        .map_err(|e| anyhow::anyhow!("compute: {e}"))?;
+    let compute_secs = started.elapsed().as_secs_f64();
+    let r =
+        super::protect_all(&t, None, &protection).map_err(|e| anyhow::anyhow!("protect: {e}"))?;
+    let release_secs = started.elapsed().as_secs_f64();
+    let peak_mib = sampler.peak_above_start_mib();
+    drop(r);
+
+    // The baseline, same run, same database.
+    let started = Instant::now();
+    let baseline_total = match &db {
+        Db::Lite(s) => baseline_sqlite(s.pool()).await?,
+        Db::Pg(s) => baseline_pg(s.pool()).await?,
+    };
+    let baseline_secs = started.elapsed().as_secs_f64();
+    db.store().close().await;
+    Ok(StatsFigures {
+        persons: n,
+        cases,
+        seed_secs,
+        counted: t.persons,
+        release_secs,
+        compute_secs,
+        protect_secs: release_secs - compute_secs,
+        peak_mib,
+        baseline_secs,
+        baseline_total,
+    })
+}
+
+/// The true tables of [`PERIOD`] for `n` generated persons, in a fresh SQLite database
+/// at `url` (the shapes and proportions of a real release, for the hub benchmark).
+pub async fn sample_tables(url: &str, n: usize) -> anyhow::Result<super::TrueTables> {
+    let (db, _, _) = seed(url, n, true).await?;
+    let t = super::compute(db.store(), PERIOD, None, Protection::default().k)
+        .await
+        .map_err(|e| anyhow::anyhow!("compute: {e}"))?;
+    db.store().close().await;
+    Ok(t)
+}
+
+/// A fresh database at `url` holding `n` generated persons and their cases: the database,
+/// the seeding time and the number of cases.
+async fn seed(url: &str, n: usize, quiet: bool) -> anyhow::Result<(Db, f64, usize)> {
     let db = if url.starts_with("sqlite:") {
         Db::Lite(SqliteStore::connect(url).await?)
     } else {
@@ -697,42 +749,35 @@ pub async fn measure(url: &str, n: usize, quiet: bool) -> anyhow::Result<StatsFi
         sqlx::query("VACUUM ANALYZE").execute(s.pool()).await?;
     }
     let seed_secs = started.elapsed().as_secs_f64();
-    let cases = seq as usize;
+    Ok((db, seed_secs, seq as usize))
+}
 
-    // The release: compute + protect (with the joint check).
-    let protection = Protection::default();
-    let sampler = RssSampler::start();
-    let started = Instant::now();
-    let t = super::compute(db.store(), PERIOD, None, protection.k)
+/// A fresh database on the PostgreSQL server of `base` (a URL with a database name): its URL
+/// and name.
+pub(crate) async fn fresh_pg(base: &str) -> anyhow::Result<(String, String)> {
+    use sqlx::Executor;
+    let name = format!("puente_bench_{}", Uuid::now_v7().simple());
+    let admin = sqlx::PgPool::connect(base)
         .await
-        .map_err(|e| anyhow::anyhow!("compute: {e}"))?;
-    let compute_secs = started.elapsed().as_secs_f64();
-    let r =
-        super::protect_all(&t, None, &protection).map_err(|e| anyhow::anyhow!("protect: {e}"))?;
-    let release_secs = started.elapsed().as_secs_f64();
-    let peak_mib = sampler.peak_above_start_mib();
-    drop(r);
+        .context("PostgreSQL unreachable")?;
+    admin
+        .execute(format!("CREATE DATABASE {name}").as_str())
+        .await?;
+    admin.close().await;
+    let (prefix, _) = base
+        .rsplit_once('/')
+        .ok_or_else(|| anyhow::anyhow!("the URL needs a database name"))?;
+    Ok((format!("{prefix}/{name}"), name))
+}
 
-    // The baseline, same run, same database.
-    let started = Instant::now();
-    let baseline_total = match &db {
-        Db::Lite(s) => baseline_sqlite(s.pool()).await?,
-        Db::Pg(s) => baseline_pg(s.pool()).await?,
-    };
-    let baseline_secs = started.elapsed().as_secs_f64();
-    db.store().close().await;
-    Ok(StatsFigures {
-        persons: n,
-        cases,
-        seed_secs,
-        counted: t.persons,
-        release_secs,
-        compute_secs,
-        protect_secs: release_secs - compute_secs,
-        peak_mib,
-        baseline_secs,
-        baseline_total,
-    })
+/// Drops a database made by [`fresh_pg`] (best effort).
+pub(crate) async fn drop_pg(base: &str, name: &str) {
+    use sqlx::Executor;
+    if let Ok(admin) = sqlx::PgPool::connect(base).await {
+        let _ = admin
+            .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+            .await;
+    }
 }
 
 /// Runs the statistics benchmark and prints its figures.
@@ -753,29 +798,13 @@ pub async fn run(opts: StatsBenchOptions) -> anyhow::Result<()> {
         let (url, cleanup) = match &opts.database_url {
             None => (format!("sqlite://{}", dir.join("stats.db").display()), None),
             Some(base) => {
-                use sqlx::Executor;
-                let name = format!("puente_bench_{}", Uuid::now_v7().simple());
-                let admin = sqlx::PgPool::connect(base)
-                    .await
-                    .context("PostgreSQL unreachable")?;
-                admin
-                    .execute(format!("CREATE DATABASE {name}").as_str())
-                    .await?;
-                admin.close().await;
-                let (prefix, _) = base
-                    .rsplit_once('/')
-                    .ok_or_else(|| anyhow::anyhow!("the URL needs a database name"))?;
-                (format!("{prefix}/{name}"), Some((base.clone(), name)))
+                let (url, name) = fresh_pg(base).await?;
+                (url, Some((base.clone(), name)))
             }
         };
         let result = measure(&url, n, false).await;
         if let Some((base, name)) = cleanup {
-            use sqlx::Executor;
-            if let Ok(admin) = sqlx::PgPool::connect(&base).await {
-                let _ = admin
-                    .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-                    .await;
-            }
+            drop_pg(&base, &name).await;
         }
         let _ = std::fs::remove_dir_all(&dir);
         let f = result?;

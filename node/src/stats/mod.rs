@@ -39,8 +39,11 @@
 //!   and the date the row was created (UTC).
 
 pub mod bench;
+pub mod cli;
 pub mod linked;
 pub mod pages;
+pub mod release_pages;
+pub mod releases;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 

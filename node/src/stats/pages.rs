@@ -19,7 +19,7 @@
 //! `<k` when suppressed.
 
 use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use puente_common::stats::{Cell, Period, ProtectedTable};
@@ -344,6 +344,7 @@ async fn page(
         "periods": period_options(kind, st.clock.now().date_naive()),
         "node_wide": s.actor.role.is_node_wide(),
         "org_admin": s.actor.role == Role::OrgAdmin,
+        "can_publish": s.actor.can(Action::PublishStatistics),
         "orgs": orgs,
         "org": r.org.map(|o| o.to_string()).unwrap_or_default(),
         "org_name": org_name,
@@ -542,20 +543,7 @@ async fn export(
             format!("-{org_code}")
         }
     );
-    Ok((
-        [
-            (
-                axum::http::header::CONTENT_TYPE,
-                "text/csv; charset=utf-8".to_owned(),
-            ),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
-        body,
-    )
-        .into_response())
+    Ok(crate::web::csv_download(&name, body))
 }
 
 #[cfg(test)]

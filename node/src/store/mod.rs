@@ -11,9 +11,11 @@ pub mod cases;
 mod cases_sql;
 pub mod dir_sql;
 pub mod fed_sql;
+pub mod hub_sql;
 pub mod keys_sql;
 mod postgres;
 pub mod ref_sql;
+pub mod release_sql;
 mod sql;
 mod sqlite;
 pub mod stats_sql;
@@ -222,6 +224,8 @@ pub trait Store:
     + fed_sql::FedStore
     + ref_sql::ReferralStore
     + stats_sql::StatsStore
+    + hub_sql::HubStore
+    + release_sql::ReleaseStore
     + Send
     + Sync
     + std::fmt::Debug
@@ -317,13 +321,42 @@ pub type SharedStore = Arc<dyn Store>;
 /// Opens the database named by `url`: `sqlite://PATH` (created if missing) or
 /// `postgres://…`. Does not migrate.
 pub async fn connect(url: &str) -> StoreResult<SharedStore> {
+    connect_schema(url, Schema::Node).await
+}
+
+/// Which schema a database holds: a country node's, or the regional hub's (accounts, audit,
+/// federation and the received statistics releases only: no table that could hold a case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Schema {
+    Node,
+    Hub,
+}
+
+impl Schema {
+    /// The schema of a configuration: `[federation] role = "hub"` is a hub.
+    pub fn of(config: &crate::config::Config) -> Schema {
+        if config.federation.as_ref().is_some_and(|f| f.role == "hub") {
+            Schema::Hub
+        } else {
+            Schema::Node
+        }
+    }
+}
+
+/// Opens the database named by `url` with the migrations of `schema`. Does not migrate.
+pub async fn connect_schema(url: &str, schema: Schema) -> StoreResult<SharedStore> {
     if url.starts_with("sqlite:") {
-        Ok(Arc::new(SqliteStore::connect(url).await?))
+        Ok(Arc::new(SqliteStore::connect_schema(url, schema).await?))
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        Ok(Arc::new(PgStore::connect(url).await?))
+        Ok(Arc::new(PgStore::connect_schema(url, schema).await?))
     } else {
         Err(StoreError::UnsupportedUrl)
     }
+}
+
+/// Opens the database of `config` with the schema its federation role asks for.
+pub async fn connect_config(config: &crate::config::Config) -> StoreResult<SharedStore> {
+    connect_schema(config.database_url.expose(), Schema::of(config)).await
 }
 
 /// Maps a unique-constraint violation to a [`StoreError::Conflict`] on `field`.

@@ -27,7 +27,7 @@ pub(super) fn like_prefix(s: &str) -> String {
 }
 
 macro_rules! impl_store {
-    ($store:ty, $db:ty, $migrator:expr) => {
+    ($store:ty, $db:ty) => {
         impl $store {
             async fn append_in(
                 tx: &mut sqlx::Transaction<'_, $db>,
@@ -68,7 +68,7 @@ macro_rules! impl_store {
         #[async_trait::async_trait]
         impl $crate::store::Store for $store {
             async fn migrate(&self) -> $crate::store::StoreResult<()> {
-                $migrator.run(&self.pool).await.map_err($crate::store::StoreError::Migrate)
+                self.migrator().run(&self.pool).await.map_err($crate::store::StoreError::Migrate)
             }
 
             async fn ready(&self) -> $crate::store::StoreResult<bool> {
@@ -83,7 +83,7 @@ macro_rules! impl_store {
                         Err(e) => return Err(e.into()),
                     };
                 let applied: std::collections::HashSet<i64> = applied.into_iter().map(|v| v.0).collect();
-                Ok($migrator.iter().all(|m| applied.contains(&m.version)))
+                Ok(self.migrator().iter().all(|m| applied.contains(&m.version)))
             }
 
             async fn close(&self) {

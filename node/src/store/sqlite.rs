@@ -12,14 +12,22 @@ use super::sql::impl_store;
 use super::StoreResult;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
+/// The regional hub's schema: accounts, audit, federation and `hub_releases` only.
+static HUB_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/hub/sqlite");
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    schema: super::Schema,
 }
 
 impl SqliteStore {
     pub async fn connect(url: &str) -> StoreResult<Self> {
+        Self::connect_schema(url, super::Schema::Node).await
+    }
+
+    /// Opens the database with the migrations of `schema`.
+    pub async fn connect_schema(url: &str, schema: super::Schema) -> StoreResult<Self> {
         let opts = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -31,11 +39,18 @@ impl SqliteStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(opts)
             .await?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore { pool, schema })
     }
 
     async fn begin_write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    fn migrator(&self) -> &'static sqlx::migrate::Migrator {
+        match self.schema {
+            super::Schema::Node => &MIGRATOR,
+            super::Schema::Hub => &HUB_MIGRATOR,
+        }
     }
 
     /// `BEGIN IMMEDIATE` already holds the database's single write lock.
@@ -49,10 +64,12 @@ impl SqliteStore {
     }
 }
 
-impl_store!(SqliteStore, Sqlite, MIGRATOR);
+impl_store!(SqliteStore, Sqlite);
 impl_case_store!(SqliteStore, Sqlite);
 super::keys_sql::impl_key_store!(SqliteStore, Sqlite, sqlite);
 super::dir_sql::impl_directory_store!(SqliteStore, Sqlite);
 super::fed_sql::impl_fed_store!(SqliteStore, Sqlite);
 super::ref_sql::impl_referral_store!(SqliteStore, Sqlite);
 super::stats_sql::impl_stats_store!(SqliteStore, Sqlite);
+super::hub_sql::impl_hub_store!(SqliteStore, Sqlite);
+super::release_sql::impl_release_store!(SqliteStore, Sqlite);

@@ -53,7 +53,7 @@ impl Lang {
     }
 }
 
-const CATALOGUES: [(Lang, &str, &str); 16] = [
+const CATALOGUES: [(Lang, &str, &str); 18] = [
     (Lang::Es, "ui", include_str!("../../i18n/es/ui.ftl")),
     (
         Lang::Es,
@@ -82,6 +82,7 @@ const CATALOGUES: [(Lang, &str, &str); 16] = [
         "statistics",
         include_str!("../../i18n/es/statistics.ftl"),
     ),
+    (Lang::Es, "hub", include_str!("../../i18n/es/hub.ftl")),
     (Lang::En, "ui", include_str!("../../i18n/en/ui.ftl")),
     (
         Lang::En,
@@ -110,6 +111,7 @@ const CATALOGUES: [(Lang, &str, &str); 16] = [
         "statistics",
         include_str!("../../i18n/en/statistics.ftl"),
     ),
+    (Lang::En, "hub", include_str!("../../i18n/en/hub.ftl")),
 ];
 
 /// Both languages' bundles.
@@ -256,6 +258,7 @@ mod tests {
         let mut used = Vec::new();
         for (_, src) in super::super::TEMPLATES
             .iter()
+            .chain(crate::hub::pages::TEMPLATES)
             .chain(crate::directory::pages::TEMPLATES)
             .chain(crate::federation::pages::TEMPLATES)
             .chain(crate::referrals::pages::TEMPLATES)

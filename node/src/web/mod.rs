@@ -125,10 +125,12 @@ impl Web {
         let mut env = minijinja::Environment::new();
         for (name, src) in TEMPLATES
             .iter()
+            .chain(crate::hub::pages::TEMPLATES)
             .chain(crate::directory::pages::TEMPLATES)
             .chain(crate::federation::pages::TEMPLATES)
             .chain(crate::referrals::pages::TEMPLATES)
             .chain(crate::stats::pages::TEMPLATES)
+            .chain(crate::stats::release_pages::TEMPLATES)
             .copied()
         {
             env.add_template(name, src)?;
@@ -157,6 +159,14 @@ impl Web {
             },
         );
         Ok(Web { env, i18n })
+    }
+
+    /// [`Web::load`], with the `hub_mode` template global set on a regional hub (the layout
+    /// then shows the hub's links instead of a country node's).
+    pub fn load_for(hub: bool) -> anyhow::Result<Web> {
+        let mut web = Web::load()?;
+        web.env.add_global("hub_mode", hub);
+        Ok(web)
     }
 
     pub fn tr(&self, lang: Lang, key: &str) -> String {
@@ -224,6 +234,7 @@ impl Web {
                 "federation": can(Action::ViewFederation),
                 "referrals": can(Action::ViewReferrals),
                 "statistics": can(Action::ViewStatistics),
+                "hub": can(Action::ViewHub),
             }),
         );
         m.insert(
@@ -417,7 +428,8 @@ pub async fn context_layer(State(st): State<AppState>, req: Request, next: Next)
     let unread = match (&session, &user) {
         (Some(s), Some(u))
             if s.stage == SessionStage::Full
-                && crate::authz::role_allows(u.role, Action::ViewReferrals) =>
+                && crate::authz::role_allows(u.role, Action::ViewReferrals)
+                && !crate::hub::is_hub(&st.config) =>
         {
             match crate::referrals::unread_count(&st, u.id).await {
                 Ok(n) => Some(n),
@@ -661,4 +673,23 @@ pub fn new_session(
         expires_at: now + Duration::hours(i64::from(st.config.security.session_absolute_hours)),
     };
     (raw, s)
+}
+
+/// A CSV file download named `name` (the exports of cases, statistics and the hub).
+pub fn csv_download(name: &str, body: Vec<u8>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/csv; charset=utf-8".to_owned(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
 }

@@ -335,3 +335,85 @@ pub async fn dump_database(node: &TestNode) -> String {
         out
     }
 }
+
+/// Runs `$body` with `$pool` connected to the node's database (SQLite or PostgreSQL).
+macro_rules! on_db {
+    ($node:expr, |$pool:ident| $body:expr) => {{
+        if $node.db_url.starts_with("sqlite:") {
+            let $pool = sqlx::SqlitePool::connect(&$node.db_url).await.unwrap();
+            let r = $body;
+            $pool.close().await;
+            r
+        } else {
+            let $pool = sqlx::PgPool::connect(&$node.db_url).await.unwrap();
+            let r = $body;
+            $pool.close().await;
+            r
+        }
+    }};
+}
+
+/// The test federations' governance: two keys, held by GTM and HND, both needed.
+pub struct TestGovernance {
+    pub governance: puente_federation::manifest::Governance,
+    keys: [SigningIdentity; 2],
+}
+
+impl TestGovernance {
+    pub fn new() -> Self {
+        let keys = [
+            SigningIdentity::generate("GTM-2026g".parse().unwrap()),
+            SigningIdentity::generate("HND-2026g".parse().unwrap()),
+        ];
+        let governance = puente_federation::manifest::Governance {
+            threshold: 2,
+            keys: keys
+                .iter()
+                .zip(["GTM", "HND"])
+                .map(|(k, holder)| puente_federation::manifest::GovernanceKey {
+                    id: k.key_id().clone(),
+                    holder: holder.parse().unwrap(),
+                    public_key: k.public_key_b64(),
+                })
+                .collect(),
+        };
+        TestGovernance { governance, keys }
+    }
+
+    /// `manifest` signed by both keys.
+    pub fn sign(
+        &self,
+        manifest: puente_federation::manifest::Manifest,
+    ) -> puente_federation::manifest::SignedManifest {
+        let mut signed = puente_federation::manifest::SignedManifest::unsigned(manifest);
+        for k in &self.keys {
+            signed.add_signature(k).unwrap();
+        }
+        signed
+    }
+
+    /// Joins `node` to `signed` (this governance as its anchor) and approves `approvals`:
+    /// `(kind, peer id or agreement id)`.
+    pub async fn join(
+        &self,
+        node: &TestNode,
+        signed: &puente_federation::manifest::SignedManifest,
+        approvals: &[(puente_node::store::fed_sql::ApprovalKind, &str)],
+    ) {
+        let store = node.state.store.as_ref();
+        puente_node::federation::admin::join(
+            store,
+            &node.ctx(),
+            &self.governance,
+            &self.governance.fingerprint(),
+            signed,
+        )
+        .await
+        .unwrap();
+        for (kind, id) in approvals {
+            puente_node::federation::admin::approve(store, &node.ctx(), *kind, id)
+                .await
+                .unwrap();
+        }
+    }
+}

@@ -4,6 +4,9 @@
 
 // Test helpers panic on purpose: a failed set-up step is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[macro_use]
+mod helpers;
 mod audit;
 mod auth;
 mod browser;
@@ -13,13 +16,15 @@ mod directory;
 mod fed;
 mod fed_pages;
 mod fed_store;
-mod helpers;
+mod hub;
+mod hub_browser;
 mod keys;
 mod matrix;
 mod notify_email;
 mod ref_browser;
 mod ref_pages;
 mod referrals;
+mod releases;
 mod statistics;
 mod store;
 mod transfer;

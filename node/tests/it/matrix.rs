@@ -143,6 +143,16 @@ const TABLE: &[(&str, &str, &str)] = &[
     // National statistics.
     ("GET", "/statistics", "LOOFOF"),
     ("GET", "/statistics/export", "LOOFOF"),
+    // Statistics releases (national administrators only).
+    ("GET", "/statistics/releases", "LOFFFF"),
+    ("POST", "/statistics/releases", "LOFFFF"),
+    ("GET", "/statistics/releases/{id}", "LNFFFF"),
+    ("POST", "/statistics/releases/{id}/publish", "LNFFFF"),
+    ("POST", "/statistics/releases/{id}/discard", "LNFFFF"),
+    ("GET", "/api/v1/stats/releases", "LOFFFF"),
+    ("POST", "/api/v1/stats/releases", "LOFFFF"),
+    ("POST", "/api/v1/stats/releases/{id}/publish", "LNFFFF"),
+    ("POST", "/api/v1/stats/releases/{id}/discard", "LNFFFF"),
 ];
 
 const ROLES: [&str; 5] = [

@@ -18,12 +18,12 @@ use puente_common::CountryCode;
 use puente_federation::seal::SealKeyPair;
 use puente_federation::transport::generate_tls_identity;
 use puente_federation::{
-    Agreement, AgreementKind, Governance, GovernanceKey, Manifest, Member, MemberKey, MemberRole,
-    MemberStatus, SignedManifest, SigningIdentity,
+    Agreement, AgreementKind, Manifest, Member, MemberKey, MemberRole, MemberStatus,
+    SigningIdentity,
 };
 use puente_node::clock::SystemClock;
 use puente_node::config::{DeliveryConfig, FederationConfig, SmtpConfig, SmtpSecurity};
-use puente_node::federation::{admin, Federation};
+use puente_node::federation::Federation;
 use puente_node::mail::{self, MailRun};
 use puente_node::store::fed_sql::ApprovalKind;
 use puente_node::store::ref_sql::{NotificationRow, RefChange};
@@ -34,23 +34,6 @@ use uuid::Uuid;
 
 use crate::cases::{case_record, consent, person, DOCUMENT, FAMILY, NAME};
 use crate::helpers::{TestNode, PASSWORD};
-
-/// Runs `$body` with `$pool` connected to the node's database (SQLite or PostgreSQL).
-macro_rules! on_db {
-    ($node:expr, |$pool:ident| $body:expr) => {{
-        if $node.db_url.starts_with("sqlite:") {
-            let $pool = sqlx::SqlitePool::connect(&$node.db_url).await.unwrap();
-            let r = $body;
-            $pool.close().await;
-            r
-        } else {
-            let $pool = sqlx::PgPool::connect(&$node.db_url).await.unwrap();
-            let r = $body;
-            $pool.close().await;
-            r
-        }
-    }};
-}
 
 // ---------------------------------------------------------------- a minimal SMTP server
 
@@ -332,19 +315,8 @@ async fn federated_node(smtp: SmtpConfig) -> TestNode {
     })
     .await;
     let now = node.state.clock.now().trunc_subsecs(0);
-    let g_gtm = SigningIdentity::generate("GTM-2026g".parse().unwrap());
-    let g_hnd = SigningIdentity::generate("HND-2026g".parse().unwrap());
-    let governance = Governance {
-        threshold: 2,
-        keys: [(&g_gtm, "GTM"), (&g_hnd, "HND")]
-            .iter()
-            .map(|(k, holder)| GovernanceKey {
-                id: k.key_id().clone(),
-                holder: holder.parse().unwrap(),
-                public_key: k.public_key_b64(),
-            })
-            .collect(),
-    };
+    let tg = crate::helpers::TestGovernance::new();
+    let governance = tg.governance.clone();
     let hnd_key = SigningIdentity::generate("HND-2026a".parse().unwrap());
     let hnd_tls = generate_tls_identity(hnd(), &["127.0.0.3".into()]).unwrap();
     let member = |id: &str, endpoint: &str, pin: &str, key: &SigningIdentity| Member {
@@ -387,25 +359,17 @@ async fn federated_node(smtp: SmtpConfig) -> TestNode {
             period: None,
         }],
     };
-    let mut signed = SignedManifest::unsigned(manifest);
-    signed.add_signature(&g_gtm).unwrap();
-    signed.add_signature(&g_hnd).unwrap();
+    let signed = tg.sign(manifest);
     let store = node.state.store.as_ref();
-    admin::join(
-        store,
-        &node.ctx(),
-        &governance,
-        &governance.fingerprint(),
+    tg.join(
+        &node,
         &signed,
+        &[
+            (ApprovalKind::Peer, "HND"),
+            (ApprovalKind::Agreement, "ref-gh"),
+        ],
     )
-    .await
-    .unwrap();
-    admin::approve(store, &node.ctx(), ApprovalKind::Peer, "HND")
-        .await
-        .unwrap();
-    admin::approve(store, &node.ctx(), ApprovalKind::Agreement, "ref-gh")
-        .await
-        .unwrap();
+    .await;
     let fed = Federation::load(&node.state.config).unwrap().unwrap();
     fed.refresh(store).await.unwrap();
     node.state.federation.set(Arc::new(fed)).unwrap();

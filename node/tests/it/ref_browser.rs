@@ -21,7 +21,7 @@ use crate::browser::{browser, press, screenshot, submit, type_into, wait_for, wa
 use crate::helpers::unix_now;
 
 /// The demo federation, running as a subprocess; killed when dropped.
-struct Demo {
+pub(crate) struct Demo {
     child: Child,
     base: u16,
     data: PathBuf,
@@ -38,12 +38,12 @@ impl Drop for Demo {
 
 impl Demo {
     /// The web address of member `i` (0 GTM, 1 HND, 2 SLV, 3 REG).
-    fn web(&self, i: u16) -> String {
+    pub(crate) fn web(&self, i: u16) -> String {
         format!("http://127.0.0.1:{}", self.base + i)
     }
 
     /// The last lines of what the demo printed (for a failure's message).
-    fn log_tail(&self) -> String {
+    pub(crate) fn log_tail(&self) -> String {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(40)..].join("\n")
@@ -91,7 +91,7 @@ fn pick_base() -> u16 {
 
 /// Starts `puente demo` in a fresh directory and waits until its four nodes are ready;
 /// tries other ports if it fails to start (another process took one meanwhile).
-async fn start_demo() -> Demo {
+pub(crate) async fn start_demo() -> Demo {
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(3))
         .build()
@@ -161,7 +161,7 @@ async fn start_demo() -> Demo {
 
 // ---------------------------------------------------------------- page helpers
 
-async fn log_in(c: &Client, base: &str, username: &str) -> Result<(), CmdError> {
+pub(crate) async fn log_in(c: &Client, base: &str, username: &str) -> Result<(), CmdError> {
     c.goto(&format!("{base}/login")).await?;
     type_into(c, "username", username).await?;
     type_into(c, "password", DEMO_PASSWORD).await?;

@@ -13,8 +13,8 @@ use puente_common::vocab::codes::{ConsentScope, ReferralFieldGroup};
 use puente_federation::seal::SealKeyPair;
 use puente_federation::transport::generate_tls_identity;
 use puente_federation::{
-    Agreement, AgreementKind, Governance, GovernanceKey, Manifest, Member, MemberKey, MemberRole,
-    MemberStatus, SignedManifest, SigningIdentity,
+    Agreement, AgreementKind, Manifest, Member, MemberKey, MemberRole, MemberStatus,
+    SigningIdentity,
 };
 use puente_node::authz::Actor;
 use puente_node::cases::{self, NewCase, PersonChoice, Who};
@@ -69,19 +69,8 @@ async fn referral_node() -> TestNode {
     .await;
 
     let now = node.state.clock.now().trunc_subsecs(0);
-    let g_gtm = SigningIdentity::generate("GTM-2026g".parse().unwrap());
-    let g_hnd = SigningIdentity::generate("HND-2026g".parse().unwrap());
-    let governance = Governance {
-        threshold: 2,
-        keys: [(&g_gtm, "GTM"), (&g_hnd, "HND")]
-            .iter()
-            .map(|(k, holder)| GovernanceKey {
-                id: k.key_id().clone(),
-                holder: holder.parse().unwrap(),
-                public_key: k.public_key_b64(),
-            })
-            .collect(),
-    };
+    let tg = crate::helpers::TestGovernance::new();
+    let governance = tg.governance.clone();
     let hnd_key = SigningIdentity::generate("HND-2026a".parse().unwrap());
     let hnd_tls = generate_tls_identity("HND".parse().unwrap(), &["127.0.0.3".into()]).unwrap();
     let member = |id: &str, name: &str, endpoint: &str, pin: &str, key: &SigningIdentity| Member {
@@ -141,19 +130,9 @@ async fn referral_node() -> TestNode {
             },
         ],
     };
-    let mut signed = SignedManifest::unsigned(manifest);
-    signed.add_signature(&g_gtm).unwrap();
-    signed.add_signature(&g_hnd).unwrap();
+    let signed = tg.sign(manifest);
     let store = node.state.store.as_ref();
-    admin::join(
-        store,
-        &node.ctx(),
-        &governance,
-        &governance.fingerprint(),
-        &signed,
-    )
-    .await
-    .unwrap();
+    tg.join(&node, &signed, &[]).await;
     for (kind, subject) in [
         (ApprovalKind::Peer, "HND"),
         (ApprovalKind::Agreement, "dir-all"),

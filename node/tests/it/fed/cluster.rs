@@ -365,7 +365,11 @@ impl Default for ClusterOptions {
         ClusterOptions {
             members: LAYOUT.iter().map(|(id, _, _)| *id).collect(),
             extra_members: Vec::new(),
-            agreements: vec!["directory:GTM,HND,SLV,REG".into()],
+            // The hub takes no directory: it accepts statistics releases only.
+            agreements: vec![
+                "directory:GTM,HND,SLV".into(),
+                "stats:GTM,HND,SLV,REG@REG".into(),
+            ],
             revoke_keys: Vec::new(),
             skip_approvals: Vec::new(),
             serve: true,
@@ -375,22 +379,30 @@ impl Default for ClusterOptions {
 
 impl ClusterOptions {
     /// Only these members run (the directory agreement is among them).
+    /// Only these members run: the directory agreement among the countries, and with the hub
+    /// among them a `stats` agreement of all of them.
     pub fn with(members: &[&'static str]) -> ClusterOptions {
+        let countries: Vec<&str> = members.iter().copied().filter(|m| *m != "REG").collect();
+        let mut agreements = vec![format!("directory:{}", countries.join(","))];
+        if members.contains(&"REG") {
+            agreements.push(format!("stats:{}@REG", members.join(",")));
+        }
         ClusterOptions {
             members: members.to_vec(),
-            agreements: vec![format!("directory:{}", members.join(","))],
+            agreements,
             ..ClusterOptions::default()
         }
     }
 }
 
-/// Whether `id` is a member of a `referral:…` agreement among `agreements` (the `--agreement`
-/// syntax of `federation edit`: `kind:GTM,HND[@REG]`).
-fn in_referral_agreement(agreements: &[String], id: &str) -> bool {
+/// Whether `id` is a member of a `referral:…` or `stats:…` agreement among `agreements` (the
+/// `--agreement` syntax of `federation edit`: `kind:GTM,HND[@REG[/quarter]]`): it needs a
+/// caseworker to register cases.
+fn registers_cases(agreements: &[String], id: &str) -> bool {
     agreements.iter().any(|a| {
         a.split_once(':').is_some_and(|(kind, members)| {
             let members = members.split('@').next().unwrap_or_default();
-            kind == "referral" && members.split(',').any(|m| m == id)
+            matches!(kind, "referral" | "stats") && members.split(',').any(|m| m == id)
         })
     })
 }
@@ -957,7 +969,7 @@ impl PuenteNode {
         };
         assert!(
             !t.is_empty(),
-            "{} has no {who:?} token (caseworkers are made on nodes of a referral agreement)",
+            "{} has no {who:?} token (caseworkers are made on nodes of a referral or stats agreement)",
             self.id
         );
         t
@@ -1087,6 +1099,44 @@ impl PuenteNode {
             family_names,
             referral_consent: consent["id"].as_str().unwrap().to_owned(),
         }
+    }
+
+    /// Registers (as the caseworker) a case registered on `date`, of a new person of
+    /// `gender` with a `STATISTICAL_USE` consent given that day: one person the statistics of
+    /// `date`'s period count. The case id.
+    pub async fn register_statistical_case(&self, date: chrono::NaiveDate, gender: &str) -> String {
+        let on = date.to_string();
+        let body = serde_json::json!({
+            "person": {
+                "identity": {
+                    "given_names": random_name(8),
+                    "family_names": random_name(9),
+                },
+                "gender": gender,
+                "citizenship": [self.id],
+            },
+            "case": {
+                "intake_channel": "HOTLINE",
+                "registration_date": on,
+                "status": "ACTIVE",
+            },
+            "consents": [
+                {"scope": "CASE_MANAGEMENT", "given_by": "PERSON", "given_on": on,
+                 "evidence_ref": "Formulario 1"},
+                {"scope": "STATISTICAL_USE", "given_by": "PERSON", "given_on": on,
+                 "evidence_ref": "Formulario 3"},
+            ],
+        });
+        let created = self
+            .api_ok(
+                As::Caseworker,
+                reqwest::Method::POST,
+                "/cases",
+                Some(&body),
+                201,
+            )
+            .await;
+        created["id"].as_str().unwrap().to_owned()
     }
 
     /// A case as its caseworker reads it (`GET /api/v1/cases/{id}`).
@@ -1357,7 +1407,7 @@ impl Cluster {
             );
             let config = n.config.display().to_string();
             let pg = n.is_postgres();
-            let referral_user = role == "node" && in_referral_agreement(&opts.agreements, &id);
+            let referral_user = role == "node" && registers_cases(&opts.agreements, &id);
             set.spawn(async move {
                 let endpoint = format!("https://{proxy}");
                 let mut args = vec![

@@ -25,3 +25,4 @@ pub mod fake_peer;
 pub mod proxy;
 pub mod referrals;
 pub mod scenarios;
+pub mod stats;

@@ -28,17 +28,17 @@ async fn directory_publications_reach_every_member_over_good_links() {
     }
     c.node("GTM").publish().await;
     for (from, to) in [
-        ("GTM", ["HND", "SLV", "REG"]),
-        ("HND", ["GTM", "SLV", "REG"]),
-        ("SLV", ["GTM", "HND", "REG"]),
+        ("GTM", ["HND", "SLV"]),
+        ("HND", ["GTM", "SLV"]),
+        ("SLV", ["GTM", "HND"]),
     ] {
         c.assert_delivered(from, &to).await;
     }
     // Latest revision wins: a changed contact replaces the old one everywhere.
     let old = c.node("HND").published()[0].clone();
     let new = c.node("HND").update(0).await;
-    c.assert_delivered("HND", &["GTM", "SLV", "REG"]).await;
-    for id in ["GTM", "SLV", "REG"] {
+    c.assert_delivered("HND", &["GTM", "SLV"]).await;
+    for id in ["GTM", "SLV"] {
         let d = c.node(id).directory_text().await;
         assert!(
             d.contains(&new) && !d.contains(&format!("\"{old}\"")),
@@ -175,36 +175,6 @@ async fn a_sender_killed_right_after_publishing_delivers_after_restart() {
     gtm.publish_n(2).await;
     hnd.start().await;
     c.assert_delivered("GTM", &["HND"]).await;
-    c.assert_audit_intact().await;
-}
-
-// ---------------------------------------------------------------------------------------------
-// The hub
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_hub_unreachable_for_a_while_catches_up_and_other_links_keep_flowing() {
-    let c = Cluster::start_with(ClusterOptions::with(&["GTM", "HND", "REG"])).await;
-    let reg = c.node("REG");
-    // The hub goes away: connections to it hang (blackhole), and it reaches nobody (down).
-    reg.proxy.set_mode(Mode::Blackhole);
-    reg.kill();
-    c.node("GTM").publish_n(2).await;
-    c.node("HND").publish().await;
-    // The country-to-country links do not wait for the hub.
-    c.wait_heads_equal("GTM", &["HND"], DIR).await;
-    c.wait_heads_equal("HND", &["GTM"], DIR).await;
-    let r = reg.status().await;
-    assert_eq!(r.head_from("GTM", DIR), 0, "nothing reached the hub yet");
-    assert_eq!(r.head_from("HND", DIR), 0);
-    let g = c.node("GTM").status().await;
-    assert!(g.peer("REG", DIR).is_some_and(|p| p.backlog > 0), "{g:?}");
-    // The hub comes back: first reaching out only (its listener still unreachable), then
-    // reachable both ways.
-    reg.start().await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    reg.proxy.set_mode(Mode::Pass);
-    c.assert_delivered("GTM", &["HND", "REG"]).await;
-    c.assert_delivered("HND", &["GTM", "REG"]).await;
     c.assert_audit_intact().await;
 }
 

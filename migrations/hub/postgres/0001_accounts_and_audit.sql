@@ -1,0 +1,1 @@
+../../postgres/0001_accounts_and_audit.sql

@@ -1,0 +1,1 @@
+../../postgres/0002_totp_last_step.sql
