@@ -43,6 +43,10 @@ pub struct Node {
     pub login_limiter: DefaultKeyedRateLimiter<IpAddr>,
     /// Set once at start when the node is configured for a federation.
     pub federation: std::sync::OnceLock<Arc<crate::federation::Federation>>,
+    /// The Prometheus metrics (served when `[metrics] listen` is set).
+    pub metrics: crate::metrics::SharedMetrics,
+    /// The runs of the scheduled jobs, for the metrics.
+    pub jobs: crate::jobs::JobRegistry,
 }
 
 impl Node {
@@ -69,6 +73,8 @@ impl Node {
             web: Web::load_for(hub)?,
             login_limiter: RateLimiter::keyed(Quota::per_minute(per_minute)),
             federation: std::sync::OnceLock::new(),
+            metrics: Arc::new(crate::metrics::Metrics::new(hub)),
+            jobs: crate::jobs::JobRegistry::default(),
         }))
     }
 }
@@ -138,12 +144,39 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
+/// Ready when the database answers with every migration applied, the installed federation
+/// manifest (if any) is not past its grace period, and the data key file still exists and
+/// parses. A failure answers 503 with a short reason (never a key or a path).
 async fn readyz(State(st): State<AppState>) -> Response {
+    let unavailable =
+        |reason: &'static str| (StatusCode::SERVICE_UNAVAILABLE, reason).into_response();
     match st.store.ready().await {
-        Ok(true) => (StatusCode::OK, "ready").into_response(),
-        Ok(false) => (StatusCode::SERVICE_UNAVAILABLE, "migrations not applied").into_response(),
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response(),
+        Ok(true) => {}
+        Ok(false) => return unavailable("migrations not applied"),
+        Err(_) => return unavailable("database unreachable"),
     }
+    match crate::federation::admin::held(st.store.as_ref()).await {
+        Ok(Some(signed))
+            if signed.manifest.freshness(st.clock.now())
+                == puente_federation::manifest::Freshness::Expired =>
+        {
+            return unavailable("federation manifest expired past its grace period")
+        }
+        Ok(_) => {}
+        Err(_) => return unavailable("stored federation manifest unreadable"),
+    }
+    if !data_key_usable(&st.config.keys.data_key).await {
+        return unavailable("data key file missing or unreadable");
+    }
+    (StatusCode::OK, "ready").into_response()
+}
+
+/// The data key file exists and parses as a key ring (read now, as a restart would).
+async fn data_key_usable(path: &std::path::Path) -> bool {
+    let path = path.to_owned();
+    tokio::task::spawn_blocking(move || DataKey::from_file(&path).is_ok())
+        .await
+        .unwrap_or(false)
 }
 
 async fn not_found() -> crate::error::AppError {
@@ -242,12 +275,16 @@ pub fn router(st: AppState) -> Router {
             }),
         )
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        // Outermost, so that timeouts and refused bodies are counted too.
+        .layer(middleware::from_fn_with_state(st, crate::metrics::track))
 }
 
 /// A node bound to its listener, ready to serve.
 pub struct Application {
     state: AppState,
     listener: std::net::TcpListener,
+    /// The metrics listener, when `[metrics] listen` is set.
+    metrics: Option<std::net::TcpListener>,
     tls: Option<axum_server::tls_rustls::RustlsConfig>,
 }
 
@@ -269,9 +306,24 @@ impl Application {
             Some(t) => Some(crate::init::rustls_config(&t.cert, &t.key)?),
             None => None,
         };
+        let metrics = match &state.config.metrics {
+            Some(m) => {
+                let l = std::net::TcpListener::bind(m.listen)
+                    .map_err(|e| anyhow::anyhow!("cannot listen on {} (metrics): {e}", m.listen))?;
+                l.set_nonblocking(true)?;
+                let addr = l.local_addr()?;
+                if !addr.ip().is_loopback() {
+                    tracing::warn!(%addr, "metrics listener on a non-loopback address: it has no authentication, keep it on a monitoring network");
+                }
+                state.metrics.set_listen_addr(addr);
+                Some(l)
+            }
+            None => None,
+        };
         Ok(Application {
             state,
             listener,
+            metrics,
             tls,
         })
     }
@@ -282,6 +334,11 @@ impl Application {
 
     pub fn state(&self) -> AppState {
         self.state.clone()
+    }
+
+    /// The metrics listener's address, when `[metrics] listen` is set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     /// Serves until `shutdown` resolves, then finishes requests in flight (up to 10 s).
@@ -295,6 +352,19 @@ impl Application {
             shutdown.await;
             h.graceful_shutdown(Some(Duration::from_secs(10)));
         });
+        if let Some(listener) = self.metrics {
+            let metrics = crate::metrics::router(self.state.clone()).into_make_service();
+            let handle = handle.clone();
+            tokio::spawn(async move {
+                if let Err(e) = axum_server::from_tcp(listener)
+                    .handle(handle)
+                    .serve(metrics)
+                    .await
+                {
+                    tracing::error!(error = %e, "metrics listener stopped");
+                }
+            });
+        }
         let app = router(self.state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         match self.tls {
             Some(tls) => {

@@ -201,6 +201,7 @@ async fn start(db_url: &str, dir: &std::path::Path) -> anyhow::Result<Fixture> {
         referrals: Default::default(),
         stats: Default::default(),
         smtp: None,
+        metrics: None,
     };
     let store = crate::store::connect(db_url).await?;
     store.migrate().await?;

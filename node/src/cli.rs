@@ -64,6 +64,13 @@ enum Command {
     Import(ImportArgs),
     /// Export an organisation's cases as HTCDS CSV (with identity) or CTDC CSV (without).
     Export(ExportArgs),
+    /// Write an encrypted backup of the running node: a consistent copy of its database, its
+    /// configuration and its key files. The passphrase comes from PUENTE_BACKUP_PASSPHRASE
+    /// or --passphrase-file.
+    Backup(BackupArgs),
+    /// Restore a backup into a new data directory (and an empty database), then verify its
+    /// audit trail and evidence log. Same passphrase sources as `backup`.
+    Restore(RestoreArgs),
     /// Measure the node's speed on a fresh database (loopback only) and print the figures.
     #[command(subcommand)]
     Bench(BenchCmd),
@@ -198,6 +205,55 @@ struct ExportArgs {
     /// Write here instead of standard output.
     #[arg(long)]
     output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct BackupArgs {
+    /// The backup file to write (must not exist).
+    #[arg(long)]
+    output: PathBuf,
+    /// A file holding the passphrase (first line), instead of PUENTE_BACKUP_PASSPHRASE.
+    #[arg(long)]
+    passphrase_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct RestoreArgs {
+    /// The backup file.
+    #[arg(long)]
+    input: PathBuf,
+    /// The new data directory (empty or missing).
+    #[arg(long)]
+    data_dir: PathBuf,
+    /// The database to restore into: required for a PostgreSQL backup (an empty database);
+    /// a SQLite backup goes to puente.db in the data directory by default.
+    #[arg(long)]
+    database_url: Option<String>,
+    /// Overwrite a data directory or database that is not empty.
+    #[arg(long)]
+    force: bool,
+    /// A file holding the passphrase (first line), instead of PUENTE_BACKUP_PASSPHRASE.
+    #[arg(long)]
+    passphrase_file: Option<PathBuf>,
+}
+
+/// The backup passphrase: the first line of `file`, else PUENTE_BACKUP_PASSPHRASE.
+fn backup_passphrase(file: Option<&Path>) -> anyhow::Result<zeroize::Zeroizing<String>> {
+    let text =
+        match file {
+            Some(f) => zeroize::Zeroizing::new(
+                std::fs::read_to_string(f)
+                    .with_context(|| format!("cannot read {}", f.display()))?
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned(),
+            ),
+            None => zeroize::Zeroizing::new(std::env::var("PUENTE_BACKUP_PASSPHRASE").map_err(
+                |_| anyhow::anyhow!("set PUENTE_BACKUP_PASSPHRASE or give --passphrase-file"),
+            )?),
+        };
+    Ok(text)
 }
 
 #[derive(Debug, Args)]
@@ -716,6 +772,52 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export(a) => {
             init_logging(None, "warn");
             run_export(&cli.config, a).await
+        }
+        Command::Backup(a) => {
+            init_logging(None, "warn");
+            let passphrase = backup_passphrase(a.passphrase_file.as_deref())?;
+            let config = Config::load(&cli.config)?;
+            let r =
+                crate::backup::backup(&cli.config, &config, &a.output, &passphrase, clock.now())
+                    .await?;
+            println!(
+                "Backup written: {} ({} bytes; {}).",
+                r.path.display(),
+                r.bytes,
+                r.entries.join(", ")
+            );
+            println!("Keep it and its passphrase apart: together they open every case.");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Restore(a) => {
+            init_logging(None, "warn");
+            let passphrase = backup_passphrase(a.passphrase_file.as_deref())?;
+            let r = crate::backup::restore(
+                &crate::backup::RestoreOptions {
+                    input: a.input,
+                    data_dir: a.data_dir,
+                    database_url: a.database_url,
+                    force: a.force,
+                },
+                &passphrase,
+            )
+            .await?;
+            println!(
+                "Restored {} (backup of {}) into {}.",
+                r.country,
+                r.created_at,
+                r.config.display()
+            );
+            println!(
+                "Audit trail intact: {} entries, {} signed checkpoints. Federation evidence log intact: {} entries.",
+                r.audit_entries, r.checkpoints, r.evidence_entries
+            );
+            println!(
+                "Start it with `puente --config {} serve`. If its peers received more than this \
+                 backup holds, it starts a new federation epoch at its first delivery.",
+                r.config.display()
+            );
+            Ok(ExitCode::SUCCESS)
         }
         Command::Bench(BenchCmd::Federation { envelopes, backlog }) => {
             init_logging(None, "error");

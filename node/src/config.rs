@@ -67,6 +67,19 @@ pub struct Config {
     /// An SMTP server for e-mail notices. Without it the node sends no e-mail.
     #[serde(default)]
     pub smtp: Option<SmtpConfig>,
+    /// A separate listener serving Prometheus `/metrics` (never on the web port). Without it
+    /// the node serves no metrics.
+    #[serde(default)]
+    pub metrics: Option<MetricsConfig>,
+}
+
+/// The Prometheus metrics listener (`node/src/metrics.rs`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Address of the metrics listener, e.g. `127.0.0.1:9464`; keep it on loopback or a
+    /// monitoring network: it is plain HTTP without authentication.
+    pub listen: SocketAddr,
 }
 
 /// How the connection to the SMTP server is protected.
@@ -427,13 +440,23 @@ impl Config {
 
     fn from_figment(figment: Figment) -> Result<Config, ConfigError> {
         let c: Config = figment
-            .merge(Env::prefixed("PUENTE_").split("__").ignore(&["CONFIG"]))
+            .merge(
+                Env::prefixed("PUENTE_")
+                    .split("__")
+                    .ignore(&["CONFIG", "BACKUP_PASSPHRASE"]),
+            )
             .extract()
             .map_err(|e| ConfigError(describe(e)))?;
         if let Some(smtp) = &c.smtp {
             smtp.check()?;
         }
         c.stats.check()?;
+        if c.metrics.as_ref().is_some_and(|m| m.listen == c.listen) {
+            return Err(ConfigError(
+                "key `metrics.listen` must differ from `listen`: metrics have their own listener"
+                    .into(),
+            ));
+        }
         Ok(c)
     }
 
@@ -516,6 +539,7 @@ fn toml_string(c: &Config) -> String {
         + &referrals_toml(&c.referrals)
         + &stats_toml(&c.stats)
         + &smtp_toml(c.smtp.as_ref())
+        + &metrics_toml(c.metrics.as_ref())
 }
 
 fn referrals_toml(r: &ReferralsConfig) -> String {
@@ -543,6 +567,11 @@ fn stats_toml(s: &StatsConfig) -> String {
         out += &format!("dp_yearly_cap_milli = {}\n", s.dp_yearly_cap_milli);
     }
     out
+}
+
+fn metrics_toml(m: Option<&MetricsConfig>) -> String {
+    m.map(|m| format!("\n[metrics]\nlisten = {:?}\n", m.listen.to_string()))
+        .unwrap_or_default()
 }
 
 fn smtp_toml(s: Option<&SmtpConfig>) -> String {
@@ -880,6 +909,33 @@ signing_key_id = "GTM-2026a"
             assert!(c.smtp.is_none());
             jail.create_file("b.toml", &c.to_toml())?;
             assert!(Config::load(Path::new("b.toml")).unwrap().smtp.is_none());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn metrics_listener_survives_a_rewrite_and_must_not_share_the_web_port() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "a.toml",
+                &format!("{}\n[metrics]\nlisten = \"127.0.0.1:9464\"\n", sample()),
+            )?;
+            let c = Config::load(Path::new("a.toml")).unwrap();
+            let listen = c.metrics.as_ref().unwrap().listen;
+            assert_eq!(listen, "127.0.0.1:9464".parse().unwrap());
+            jail.create_file("b.toml", &c.to_toml())?;
+            let back = Config::load(Path::new("b.toml")).unwrap();
+            assert_eq!(back.metrics.unwrap().listen, listen);
+            jail.create_file("c.toml", &sample())?;
+            assert!(Config::load(Path::new("c.toml")).unwrap().metrics.is_none());
+            jail.create_file(
+                "d.toml",
+                &sample()
+                    .replace("listen = \"127.0.0.1:0\"", "listen = \"127.0.0.1:8443\"")
+                    .replace("[keys]", "[metrics]\nlisten = \"127.0.0.1:8443\"\n[keys]"),
+            )?;
+            let e = Config::load(Path::new("d.toml")).unwrap_err().to_string();
+            assert!(e.contains("metrics.listen"), "{e}");
             Ok(())
         });
     }

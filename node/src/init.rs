@@ -142,6 +142,7 @@ pub async fn init(opts: &InitOptions, clock: &dyn Clock) -> anyhow::Result<InitR
         referrals: Default::default(),
         stats: Default::default(),
         smtp: None,
+        metrics: None,
     };
     write_private(&config_path, config.to_toml().as_bytes())?;
     let store = crate::store::connect_config(&config)

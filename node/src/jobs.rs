@@ -2,14 +2,67 @@
 //! replicas at once: a checkpoint of an already sealed entry is ignored, and purging expired
 //! sessions twice removes nothing more.
 
-use chrono::Duration;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use chrono::{DateTime, Duration, Utc};
 use tokio_cron_scheduler::{Job, JobScheduler};
 
 use crate::app::AppState;
 
+/// When one scheduled job last ran, last succeeded and last failed (this process only).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct JobTimes {
+    pub last_run: Option<DateTime<Utc>>,
+    pub last_ok: Option<DateTime<Utc>>,
+    pub last_failure: Option<DateTime<Utc>>,
+}
+
+/// The runs of the scheduled jobs of this process, by job name, for the metrics
+/// (`puente_job_last_*_timestamp_seconds`). A job that has not run yet is absent.
+#[derive(Debug, Default)]
+pub struct JobRegistry {
+    jobs: Mutex<BTreeMap<&'static str, JobTimes>>,
+}
+
+impl JobRegistry {
+    /// Records one finished run of `job` at `at`: a success, or a failure.
+    pub fn record(&self, job: &'static str, at: DateTime<Utc>, ok: bool) {
+        let mut jobs = match self.jobs.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let t = jobs.entry(job).or_default();
+        t.last_run = Some(at);
+        if ok {
+            t.last_ok = Some(at);
+        } else {
+            t.last_failure = Some(at);
+        }
+    }
+
+    /// Every job that has run, by name.
+    pub fn snapshot(&self) -> Vec<(&'static str, JobTimes)> {
+        let jobs = match self.jobs.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        jobs.iter().map(|(k, v)| (*k, *v)).collect()
+    }
+}
+
+/// Job names as the metrics label them.
+pub const AUDIT_CHECKPOINT: &str = "audit_checkpoint";
+pub const EVIDENCE_SEAL: &str = "evidence_seal";
+pub const SESSION_PURGE: &str = "session_purge";
+pub const REFERRAL_EXPIRY: &str = "referral_expiry";
+pub const STATS_RELEASE: &str = "stats_release";
+
 /// Signs the audit head now (also run once at start).
 pub async fn checkpoint_now(st: &AppState) {
-    match crate::audit::checkpoint(st.store.as_ref(), &st.identity, st.clock.now()).await {
+    let r = crate::audit::checkpoint(st.store.as_ref(), &st.identity, st.clock.now()).await;
+    st.jobs.record(AUDIT_CHECKPOINT, st.clock.now(), r.is_ok());
+    match r {
         Ok(Some(seq)) => tracing::info!(seq, "audit checkpoint signed"),
         Ok(None) => {}
         Err(e) => tracing::error!(error = %e, "audit checkpoint failed"),
@@ -21,14 +74,15 @@ pub async fn seal_evidence(st: &AppState) {
     if st.config.federation.is_none() {
         return;
     }
-    match crate::federation::evidence::seal(
+    let r = crate::federation::evidence::seal(
         st.store.as_ref(),
         st.config.country,
         &st.identity,
         st.clock.now(),
     )
-    .await
-    {
+    .await;
+    st.jobs.record(EVIDENCE_SEAL, st.clock.now(), r.is_ok());
+    match r {
         Ok(Some(seq)) => tracing::info!(seq, "evidence log sealed"),
         Ok(None) => {}
         Err(e) => tracing::error!(error = %e, "evidence seal failed"),
@@ -38,7 +92,9 @@ pub async fn seal_evidence(st: &AppState) {
 async fn purge_sessions(st: &AppState) {
     let now = st.clock.now();
     let idle = now - Duration::minutes(i64::from(st.config.security.session_idle_minutes));
-    match st.store.purge_sessions(now, idle).await {
+    let r = st.store.purge_sessions(now, idle).await;
+    st.jobs.record(SESSION_PURGE, st.clock.now(), r.is_ok());
+    match r {
         Ok(n) if n > 0 => tracing::info!(sessions = n, "expired sessions removed"),
         Ok(_) => {}
         Err(e) => tracing::error!(error = %e, "session purge failed"),
@@ -50,7 +106,9 @@ pub async fn expire_referrals(st: &AppState) {
     if crate::hub::is_hub(&st.config) {
         return; // a regional hub has no referrals
     }
-    match crate::referrals::inbound::expire_due(st).await {
+    let r = crate::referrals::inbound::expire_due(st).await;
+    st.jobs.record(REFERRAL_EXPIRY, st.clock.now(), r.is_ok());
+    match r {
         Ok(0) => {}
         Ok(n) => tracing::info!(expired = n, "referral offers expired"),
         Err(e) => tracing::error!(error = %e, "cannot expire referral offers"),
@@ -63,7 +121,9 @@ pub async fn stats_release(st: &AppState) {
     if crate::hub::is_hub(&st.config) {
         return; // a regional hub receives releases, it does not make them
     }
-    match crate::stats::releases::run_job(st).await {
+    let r = crate::stats::releases::run_job(st).await;
+    st.jobs.record(STATS_RELEASE, st.clock.now(), r.is_ok());
+    match r {
         Ok(o) => tracing::debug!(outcome = ?o, "statistics release job"),
         Err(e) => tracing::error!(error = %e, "statistics release job failed"),
     }

@@ -17,6 +17,7 @@
 //! - [`web`]: layout, translations, security headers; [`crypto`]: the data key.
 //! - [`federation`]: membership, delivery and the `/federation/v1` listener (mutual TLS).
 //! - [`jobs`]: scheduled work; [`mail`]: e-mail notices (optional SMTP).
+//! - [`metrics`]: Prometheus metrics on a listener of their own (`[metrics] listen`).
 //!
 //! Nothing here logs a victim's data, a password, a token or a key.
 
@@ -25,6 +26,7 @@ pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod authz;
+pub mod backup;
 pub mod bench;
 pub mod cases;
 pub mod cli;
@@ -42,6 +44,7 @@ pub mod init;
 pub mod jobs;
 pub mod keys;
 pub mod mail;
+pub mod metrics;
 pub mod referrals;
 pub mod stats;
 pub mod store;

@@ -2016,6 +2016,7 @@ mod flow {
                 referrals: Default::default(),
                 stats: Default::default(),
                 smtp: None,
+                metrics: None,
             };
             let store = crate::store::connect(&db_url).await.unwrap();
             store.migrate().await.unwrap();

@@ -237,6 +237,8 @@ pub trait Store:
     async fn ready(&self) -> StoreResult<bool>;
     /// Closes the pool.
     async fn close(&self);
+    /// The connection pool's size and idle connections now (for the metrics).
+    fn pool_stats(&self) -> PoolStats;
 
     // --- organisations
     async fn create_org(&self, org: &Org, audit: &AuditEvent) -> StoreResult<()>;
@@ -317,6 +319,14 @@ pub trait Store:
 }
 
 pub type SharedStore = Arc<dyn Store>;
+
+/// A snapshot of the connection pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Open connections, idle or in use.
+    pub size: u32,
+    pub idle: usize,
+}
 
 /// Opens the database named by `url`: `sqlite://PATH` (created if missing) or
 /// `postgres://…`. Does not migrate.

@@ -90,6 +90,13 @@ macro_rules! impl_store {
                 self.pool.close().await;
             }
 
+            fn pool_stats(&self) -> $crate::store::PoolStats {
+                $crate::store::PoolStats {
+                    size: self.pool.size(),
+                    idle: self.pool.num_idle(),
+                }
+            }
+
             async fn create_org(&self, org: &$crate::store::Org, audit: &$crate::audit::AuditEvent) -> $crate::store::StoreResult<()> {
                 use $crate::store::OnConflict as _;
                 let mut tx = self.begin_write().await?;

@@ -52,15 +52,63 @@ async fn wait_title(
     );
 }
 
-/// Saves what the browser shows (for reviewing the pages, and later the user manual).
+/// The screenshots the user manual shows (docs/manual/es/README.md links them from
+/// docs/manual/es/img/).
+pub(crate) const MANUAL_SCREENSHOTS: &[&str] = &[
+    "01-login",
+    "03-home",
+    "13-case-page",
+    "14-case-list",
+    "21-directory-search",
+    "41-referral-sent",
+    "43-referral-accepted",
+    "hub-dashboard",
+    "hub-chart",
+];
+
+/// Saves what the browser shows, for reviewing the pages, in the target directory; and, with
+/// `UPDATE_MANUAL_SCREENSHOTS=1` (as `.ci/run` sets it), the manual's own screenshots into
+/// docs/manual/es/img/, so that the manual always shows the current pages.
 pub(crate) async fn screenshot(
     c: &fantoccini::Client,
     name: &str,
 ) -> Result<(), fantoccini::error::CmdError> {
+    let png = c.screenshot().await?;
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
     std::fs::create_dir_all(&dir).ok();
-    std::fs::write(dir.join(format!("{name}.png")), c.screenshot().await?).ok();
+    std::fs::write(dir.join(format!("{name}.png")), &png).ok();
+    if MANUAL_SCREENSHOTS.contains(&name)
+        && std::env::var("UPDATE_MANUAL_SCREENSHOTS").as_deref() == Ok("1")
+    {
+        let manual = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/manual/es/img");
+        std::fs::create_dir_all(&manual).unwrap();
+        std::fs::write(manual.join(format!("{name}.png")), &png).unwrap();
+    }
     Ok(())
+}
+
+/// Every screenshot the manual links is one the browser tests take.
+#[test]
+fn the_manual_links_only_screenshots_the_tests_take() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let manual = std::fs::read_to_string(root.join("docs/manual/es/README.md")).unwrap();
+    let mut linked = 0;
+    for part in manual.split("](img/").skip(1) {
+        let name = part.split(".png)").next().unwrap();
+        assert!(
+            MANUAL_SCREENSHOTS.contains(&name),
+            "the manual links img/{name}.png, which no browser test takes"
+        );
+        assert!(
+            root.join(format!("docs/manual/es/img/{name}.png")).exists(),
+            "img/{name}.png is missing: run the browser tests with UPDATE_MANUAL_SCREENSHOTS=1"
+        );
+        linked += 1;
+    }
+    assert!(
+        linked >= MANUAL_SCREENSHOTS.len(),
+        "every screenshot is used"
+    );
 }
 
 fn free_port() -> u16 {

@@ -84,6 +84,7 @@ impl TestNode {
             referrals: Default::default(),
             stats: Default::default(),
             smtp: None,
+            metrics: None,
         };
         tweak(&mut config);
         let config_path = dir.path().join("puente.toml");

@@ -65,7 +65,7 @@ const FORBIDDEN: [&str; 10] = [
 ];
 
 /// A REG hub on its own schema, served on loopback.
-async fn start_hub() -> TestNode {
+pub(crate) async fn start_hub() -> TestNode {
     let dir = tempfile::tempdir().unwrap();
     let db_url = fresh_database(dir.path()).await;
     let data_key = DataKey::generate();
@@ -110,6 +110,7 @@ async fn start_hub() -> TestNode {
         referrals: Default::default(),
         stats: Default::default(),
         smtp: None,
+        metrics: None,
     };
     let config_path = dir.path().join("puente.toml");
     std::fs::write(&config_path, config.to_toml()).unwrap();
