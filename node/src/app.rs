@@ -132,6 +132,7 @@ pub fn all_routes() -> Vec<(&'static str, &'static str, &'static str)> {
         .chain(crate::referrals::pages::ROUTES)
         .chain(crate::stats::pages::ROUTES)
         .chain(crate::stats::release_pages::ROUTES)
+        .chain(crate::retention::pages::ROUTES)
         .copied()
         .collect()
 }
@@ -224,6 +225,7 @@ pub fn router(st: AppState) -> Router {
             .merge(crate::referrals::pages::routes())
             .merge(crate::stats::pages::routes())
             .merge(crate::stats::release_pages::routes())
+            .merge(crate::retention::pages::routes())
     };
     let pages = pages
         .fallback(not_found)
@@ -242,6 +244,7 @@ pub fn router(st: AppState) -> Router {
             .merge(crate::directory::api::routes())
             .merge(crate::referrals::api::routes())
             .merge(crate::stats::release_pages::api_routes())
+            .merge(crate::retention::pages::api_routes())
     };
     let api = api.fallback(not_found);
     let request_id = HeaderName::from_static("x-request-id");

@@ -163,10 +163,17 @@ pub enum Action {
     PublishStatistics,
     /// See the hub's federation statistics, publication status and exports.
     ViewHub,
+    /// Place or release a legal hold on one of the organisation's cases (it suspends the
+    /// retention rule and refuses erasure).
+    ManageLegalHold,
+    /// Erase a person of the organisation on their request (right to erasure).
+    ErasePerson,
+    /// See the node's retention rule, what it will touch, and the cases under a legal hold.
+    ViewRetention,
 }
 
 impl Action {
-    pub const ALL: [Action; 31] = [
+    pub const ALL: [Action; 34] = [
         Action::ViewHome,
         Action::ManageOwnAccount,
         Action::ManageOwnTokens,
@@ -198,6 +205,9 @@ impl Action {
         Action::ViewStatistics,
         Action::PublishStatistics,
         Action::ViewHub,
+        Action::ManageLegalHold,
+        Action::ErasePerson,
+        Action::ViewRetention,
     ];
 
     pub fn code(self) -> &'static str {
@@ -233,6 +243,9 @@ impl Action {
             Action::ViewStatistics => "view_statistics",
             Action::PublishStatistics => "publish_statistics",
             Action::ViewHub => "view_hub",
+            Action::ManageLegalHold => "manage_legal_hold",
+            Action::ErasePerson => "erase_person",
+            Action::ViewRetention => "view_retention",
         }
     }
 }
@@ -262,6 +275,8 @@ pub fn role_allows(role: Role, action: Action) -> bool {
         ViewStatistics => matches!(role, NodeAdmin | Analyst | OrgAdmin),
         PublishStatistics => role == NodeAdmin,
         ViewHub => matches!(role, NodeAdmin | HubViewer),
+        ManageLegalHold | ErasePerson => role == OrgAdmin,
+        ViewRetention => matches!(role, NodeAdmin | Auditor),
     }
 }
 

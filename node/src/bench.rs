@@ -200,6 +200,7 @@ async fn start(db_url: &str, dir: &std::path::Path) -> anyhow::Result<Fixture> {
         federation: None,
         referrals: Default::default(),
         stats: Default::default(),
+        retention: Default::default(),
         smtp: None,
         metrics: None,
     };

@@ -86,6 +86,9 @@ enum Command {
     /// Statistics releases: prepare, publish, list (`--json` for scripts).
     #[command(subcommand)]
     Stats(crate::stats::cli::StatsCmd),
+    /// The retention rule: its status, and a run of its daily job now.
+    #[command(subcommand)]
+    Retention(crate::retention::cli::RetentionCmd),
 }
 
 // The command names (`rotate-data-key`, `new-signing-key`, …) all end in "key".
@@ -557,6 +560,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 "Next: puente --config {} user add --username admin --name \"…\" --role node_admin",
                 report.config_path.display()
             );
+            if c.federation.is_some() {
+                println!(
+                    "      puente --config {} federation member-info   (send it to the governance, then `federation join`)",
+                    report.config_path.display()
+                );
+            }
             println!(
                 "      puente --config {} serve",
                 report.config_path.display()
@@ -890,6 +899,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Stats(cmd) => {
             init_logging(None, "warn");
             crate::stats::cli::run(&cli.config, &cmd).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Retention(cmd) => {
+            init_logging(None, "warn");
+            crate::retention::cli::run(&cli.config, &cmd).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Keys(KeysCmd::RotateDataKey { no_new_key, grace }) => {

@@ -64,6 +64,9 @@ pub struct Config {
     /// National statistics: the disclosure-control parameters (PRIVACY.md rules 3 and 5).
     #[serde(default)]
     pub stats: StatsConfig,
+    /// How long case data is kept (the retention rule; absent: kept until erased on request).
+    #[serde(default)]
+    pub retention: RetentionConfig,
     /// An SMTP server for e-mail notices. Without it the node sends no e-mail.
     #[serde(default)]
     pub smtp: Option<SmtpConfig>,
@@ -188,6 +191,35 @@ pub struct ReferralsConfig {
     /// A referral made by a caseworker waits for an organisation coordinator's approval
     /// before it is signed and sent.
     pub require_approval: bool,
+}
+
+/// The node's retention rule (`node/src/retention.rs`).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionConfig {
+    /// A person is anonymised once every case of theirs has been closed for this many years
+    /// and none is under a legal hold. Absent: the node anonymises nobody by itself.
+    pub anonymise_closed_after_years: Option<u32>,
+}
+
+/// The longest retention period the rule accepts, in years.
+pub const MAX_RETENTION_YEARS: u32 = 100;
+
+impl RetentionConfig {
+    fn check(&self) -> Result<(), ConfigError> {
+        match self.anonymise_closed_after_years {
+            Some(y) if y == 0 || y > MAX_RETENTION_YEARS => Err(ConfigError(format!(
+                "retention.anonymise_closed_after_years must be between 1 and {MAX_RETENTION_YEARS} (got {y})"
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn retention_toml(r: &RetentionConfig) -> String {
+    r.anonymise_closed_after_years
+        .map(|y| format!("\n[retention]\nanonymise_closed_after_years = {y}\n"))
+        .unwrap_or_default()
 }
 
 /// Disclosure control of the node's statistics (PRIVACY.md, "Aggregate releases").
@@ -451,6 +483,7 @@ impl Config {
             smtp.check()?;
         }
         c.stats.check()?;
+        c.retention.check()?;
         if c.metrics.as_ref().is_some_and(|m| m.listen == c.listen) {
             return Err(ConfigError(
                 "key `metrics.listen` must differ from `listen`: metrics have their own listener"
@@ -538,6 +571,7 @@ fn toml_string(c: &Config) -> String {
     ) + &federation_toml(c.federation.as_ref())
         + &referrals_toml(&c.referrals)
         + &stats_toml(&c.stats)
+        + &retention_toml(&c.retention)
         + &smtp_toml(c.smtp.as_ref())
         + &metrics_toml(c.metrics.as_ref())
 }

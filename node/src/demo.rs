@@ -189,6 +189,7 @@ pub async fn run(data_dir: &Path, listen: SocketAddr) -> anyhow::Result<()> {
     println!("{logins}");
     println!("The directories of the three countries reach each other within seconds: open /directory on any node.");
     println!("Each country's statistics releases of the last four quarters reach the hub REG within seconds: log in there as `regional` and open /hub.");
+    println!("A referral to try: on GTM, `gestora` opens the ASOC1 case whose person consented to a referral to Honduras and presses \"Referir a otro país\"; on HND, `gestor2` (CJVS) accepts it under /referrals.");
     println!(
         "Stop with Ctrl-C. Delete {} to start afresh.",
         data_dir.display()

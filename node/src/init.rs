@@ -141,6 +141,7 @@ pub async fn init(opts: &InitOptions, clock: &dyn Clock) -> anyhow::Result<InitR
         federation,
         referrals: Default::default(),
         stats: Default::default(),
+        retention: Default::default(),
         smtp: None,
         metrics: None,
     };

@@ -57,6 +57,7 @@ pub const EVIDENCE_SEAL: &str = "evidence_seal";
 pub const SESSION_PURGE: &str = "session_purge";
 pub const REFERRAL_EXPIRY: &str = "referral_expiry";
 pub const STATS_RELEASE: &str = "stats_release";
+pub const RETENTION: &str = "retention";
 
 /// Signs the audit head now (also run once at start).
 pub async fn checkpoint_now(st: &AppState) {
@@ -129,10 +130,31 @@ pub async fn stats_release(st: &AppState) {
     }
 }
 
+/// Daily: anonymises the persons the node's retention rule makes due
+/// (`retention::run_job`; nothing without a rule).
+pub async fn retention(st: &AppState) {
+    if crate::hub::is_hub(&st.config) || st.config.retention.anonymise_closed_after_years.is_none()
+    {
+        return;
+    }
+    let r = crate::retention::run_job(st).await;
+    st.jobs.record(RETENTION, st.clock.now(), r.is_ok());
+    match r {
+        Ok(o) if o.anonymised > 0 || o.skipped > 0 => tracing::info!(
+            anonymised = o.anonymised,
+            skipped = o.skipped,
+            "retention rule applied"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "retention job failed"),
+    }
+}
+
 /// Starts the scheduler: the daily signed audit checkpoint (00:05 UTC), the daily seal of the
 /// federation evidence log (23:55 UTC, so each day's entries are sealed that day), the
 /// session purge (every 10 minutes), the expiry of unanswered referral offers (hourly, and
-/// once at start) and the statistics release job (02:20 UTC, and about 90 s after start).
+/// once at start), the statistics release job (02:20 UTC, and about 90 s after start) and the
+/// retention job (03:40 UTC, and about 120 s after start).
 pub async fn start(st: AppState) -> anyhow::Result<JobScheduler> {
     let sched = JobScheduler::new().await?;
     let s = st.clone();
@@ -170,6 +192,13 @@ pub async fn start(st: AppState) -> anyhow::Result<JobScheduler> {
             Box::pin(async move { stats_release(&s).await })
         })?)
         .await?;
+    let s = st.clone();
+    sched
+        .add(Job::new_async("0 40 3 * * *", move |_, _| {
+            let s = s.clone();
+            Box::pin(async move { retention(&s).await })
+        })?)
+        .await?;
     sched.start().await?;
     // The statistics release job also runs shortly after start (the federation state is
     // loaded by then), not only at 02:20 UTC.
@@ -177,6 +206,11 @@ pub async fn start(st: AppState) -> anyhow::Result<JobScheduler> {
     tokio::spawn(async move {
         tokio::time::sleep(std::time::Duration::from_secs(90)).await;
         stats_release(&s).await;
+    });
+    let s = st.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_secs(120)).await;
+        retention(&s).await;
     });
     // Offers that expired while the node was down expire now, not at the next hour.
     expire_referrals(&st).await;

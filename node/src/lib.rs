@@ -46,6 +46,7 @@ pub mod keys;
 pub mod mail;
 pub mod metrics;
 pub mod referrals;
+pub mod retention;
 pub mod stats;
 pub mod store;
 pub mod web;

@@ -52,6 +52,7 @@ use crate::directory::api::Merge as DirectoryOperations;
 use crate::error::{AppError, AppResult, ErrorInfo, FieldError};
 use crate::hub::api::Merge as HubOperations;
 use crate::referrals::api::Merge as ReferralOperations;
+use crate::retention::pages::Merge as RetentionOperations;
 use crate::stats::release_pages::Merge as ReleaseOperations;
 
 /// The routes of this module, with the action each needs (for `app::ROUTES` and the matrix
@@ -602,6 +603,11 @@ pub struct CaseView {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// When the person was anonymised (the retention rule, or erasure on request): identity
+    /// and free texts are empty, and the case is read-only.
+    pub anonymised_at: Option<DateTime<Utc>>,
+    /// `retention` or `erasure`.
+    pub anonymised_why: Option<String>,
 }
 
 impl From<svc::CaseView> for CaseView {
@@ -628,6 +634,8 @@ impl From<svc::CaseView> for CaseView {
             created_at,
             updated_at,
             closed_at,
+            anonymised_at,
+            anonymised_why,
         } = v;
         CaseView {
             id,
@@ -711,6 +719,8 @@ impl From<svc::CaseView> for CaseView {
             created_at,
             updated_at,
             closed_at,
+            anonymised_at,
+            anonymised_why,
         }
     }
 }
@@ -1573,7 +1583,7 @@ impl Modify for Common {
         Verdict,
     )),
     // The directory's and the referrals' operations first, so that `Common` covers them too.
-    modifiers(&DirectoryOperations, &ReferralOperations, &ReleaseOperations, &HubOperations, &Common),
+    modifiers(&DirectoryOperations, &ReferralOperations, &ReleaseOperations, &RetentionOperations, &HubOperations, &Common),
     tags(
         (name = "cases", description = "The case registry"),
         (name = "persons", description = "Persons of the organisation"),
@@ -1581,6 +1591,7 @@ impl Modify for Common {
         (name = "directory", description = "The regional service directory"),
         (name = "referrals", description = "Cross-border referrals and the user's notifications"),
         (name = "statistics", description = "Statistics releases to the regional hub"),
+        (name = "retention", description = "The retention rule, legal holds and erasure on request"),
         (name = "hub", description = "The regional hub's received statistics releases (on a hub only)"),
         (name = "meta", description = "This document"),
     ),
@@ -1641,6 +1652,11 @@ mod tests {
             .chain(crate::hub::api::ROUTES)
             .chain(
                 crate::stats::release_pages::ROUTES
+                    .iter()
+                    .filter(|(_, p, _)| p.starts_with("/api/v1/")),
+            )
+            .chain(
+                crate::retention::pages::ROUTES
                     .iter()
                     .filter(|(_, p, _)| p.starts_with("/api/v1/")),
             )
@@ -2015,6 +2031,7 @@ mod flow {
                 federation: None,
                 referrals: Default::default(),
                 stats: Default::default(),
+                retention: Default::default(),
                 smtp: None,
                 metrics: None,
             };

@@ -82,6 +82,20 @@ pub(crate) async fn readable_case(
 ) -> AppResult<CaseRow> {
     let org = own_org(st, who, action, "case").await?;
     match st.store.case(id).await {
+        // An anonymised case is kept for its coded facts only: nothing is added to it.
+        Ok(c)
+            if c.org_id == org
+                && c.anonymised_at.is_some()
+                && matches!(
+                    action,
+                    Action::EditCases | Action::ReassignCases | Action::SendReferral
+                ) =>
+        {
+            Err(AppError::Invalid(vec![FieldError::new(
+                "case",
+                "anonymised",
+            )]))
+        }
         Ok(c) if c.org_id == org => Ok(c),
         Ok(_) | Err(StoreError::NotFound) => {
             crate::admin::deny(st, who.audit, "case_out_of_scope", &format!("case:{id}")).await?;
@@ -317,6 +331,8 @@ pub async fn prepare(st: &AppState, who: Who<'_>, input: NewCase) -> AppResult<R
             created_by: Some(who.actor.user_id),
             created_at: now,
             updated_at: now,
+            anonymised_at: None,
+            anonymised_why: None,
         };
         (row, index_tokens(&s, org_id, &person))
     });
@@ -345,6 +361,7 @@ pub async fn prepare(st: &AppState, who: Who<'_>, input: NewCase) -> AppResult<R
         created_at: now,
         updated_at: now,
         closed_at: closed.then_some(now),
+        anonymised_at: None,
     };
     let consents = input
         .consents
@@ -460,6 +477,10 @@ pub struct CaseView {
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
     pub closed_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// When the person was anonymised, and why (`retention`, `erasure`): the case is then
+    /// read-only.
+    pub anonymised_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub anonymised_why: Option<String>,
 }
 
 async fn view(st: &AppState, row: CaseRow) -> AppResult<CaseView> {
@@ -568,6 +589,8 @@ async fn view(st: &AppState, row: CaseRow) -> AppResult<CaseView> {
         created_at: row.created_at,
         updated_at: row.updated_at,
         closed_at: row.closed_at,
+        anonymised_at: person_row.anonymised_at,
+        anonymised_why: person_row.anonymised_why.clone(),
     })
 }
 
@@ -851,6 +874,12 @@ pub async fn update_person(
 ) -> AppResult<()> {
     let org = own_org(st, who, Action::EditCases, "person_update").await?;
     let mut row = match st.store.person(person_id).await {
+        Ok(p) if p.org_id == org && p.anonymised_at.is_some() => {
+            return Err(AppError::Invalid(vec![FieldError::new(
+                "person",
+                "anonymised",
+            )]))
+        }
         Ok(p) if p.org_id == org => p,
         Ok(_) | Err(StoreError::NotFound) => return Err(AppError::NotFound),
         Err(e) => return Err(e.into()),

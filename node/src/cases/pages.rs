@@ -62,6 +62,14 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ("POST", "/cases/{id}/proceedings", "edit_cases"),
     ("POST", "/cases/{id}/close", "edit_cases"),
     ("POST", "/cases/{id}/reassign", "reassign_cases"),
+    ("POST", "/cases/{id}/legal-hold", "manage_legal_hold"),
+    (
+        "POST",
+        "/cases/{id}/legal-hold/release",
+        "manage_legal_hold",
+    ),
+    ("GET", "/cases/{id}/erase", "erase_person"),
+    ("POST", "/cases/{id}/erase", "erase_person"),
     ("GET", "/cases/{id}/break-glass", "break_glass"),
     ("POST", "/cases/{id}/break-glass", "break_glass"),
     ("GET", "/persons/{id}/edit", "edit_cases"),
@@ -83,6 +91,9 @@ pub fn routes() -> Router<AppState> {
         .route("/cases/{id}/proceedings", post(save_proceeding))
         .route("/cases/{id}/close", post(close))
         .route("/cases/{id}/reassign", post(reassign))
+        .route("/cases/{id}/legal-hold", post(place_hold))
+        .route("/cases/{id}/legal-hold/release", post(release_hold))
+        .route("/cases/{id}/erase", get(erase_form).post(erase_submit))
         .route(
             "/cases/{id}/break-glass",
             get(break_glass_form).post(break_glass_submit),
@@ -1546,8 +1557,26 @@ async fn render_case(
     readonly: bool,
     extra: Value,
 ) -> AppResult<Response> {
+    let glass = readonly;
+    // An anonymised case is kept for its coded facts only.
+    let readonly = readonly || v.anonymised_at.is_some();
     let can_edit = !readonly && s.actor.can(Action::EditCases);
     let can_reassign = !readonly && s.actor.can(Action::ReassignCases);
+    let holds: Vec<Value> = crate::retention::holds_of(st, v.id)
+        .await?
+        .into_iter()
+        .map(|h| {
+            json!({
+                "placed_at": when(h.placed_at),
+                "placed_by": h.placed_by,
+                "reason": h.reason,
+                "released_at": h.released_at.map(when),
+                "released_by": h.released_by,
+            })
+        })
+        .collect();
+    let held =
+        v.anonymised_at.is_none() && holds.first().is_some_and(|h| h["released_at"].is_null());
     let holders = if can_reassign {
         case_holders(st, Some(v.org_id)).await?
     } else {
@@ -1564,6 +1593,13 @@ async fn render_case(
             "can_edit": can_edit,
             "can_reassign": can_reassign,
             "caseworkers": holders,
+            "holds": holds,
+            "held": held,
+            "can_hold": !readonly && s.actor.can(Action::ManageLegalHold),
+            "can_erase": !glass
+                && s.actor.can(Action::ErasePerson)
+                && v.anonymised_why.as_deref() != Some(crate::store::retention_sql::WHY_ERASURE),
+            "anonymised_at": v.anonymised_at.map(when),
             "opts": choices(st, s.ctx.lang),
             "names": names(s.ctx.lang),
             "today": today,
@@ -1859,6 +1895,125 @@ async fn reassign(
     match result {
         Ok(()) => Ok(redirect(format!("/cases/{id}?notice=case_reassigned"))),
         Err(e) => case_form_failed(&st, &s, id, e, "", f).await,
+    }
+}
+
+// ---------------------------------------------------------------- retention
+
+/// `POST /cases/{id}/legal-hold`: `hold.reason`
+async fn place_hold(
+    State(st): State<AppState>,
+    s: SignedIn,
+    Path(id): Path<Uuid>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    who!(st, s, audit, who, Action::ManageLegalHold);
+    let f = to_map(&pairs);
+    let reason = Parse::new(&f).long("hold.reason");
+    match crate::retention::place_hold(&st, who, id, &reason).await {
+        Ok(()) => Ok(redirect(format!(
+            "/cases/{id}?notice=legal_hold_placed#retention"
+        ))),
+        Err(e) => case_form_failed(&st, &s, id, e, "hold.", f).await,
+    }
+}
+
+/// `POST /cases/{id}/legal-hold/release`
+async fn release_hold(
+    State(st): State<AppState>,
+    s: SignedIn,
+    Path(id): Path<Uuid>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    who!(st, s, audit, who, Action::ManageLegalHold);
+    match crate::retention::release_hold(&st, who, id).await {
+        Ok(()) => Ok(redirect(format!(
+            "/cases/{id}?notice=legal_hold_released#retention"
+        ))),
+        Err(e) => case_form_failed(&st, &s, id, e, "hold.", to_map(&pairs)).await,
+    }
+}
+
+/// What the erasure page shows before the coordinator confirms: the person's cases and the
+/// referrals that will be recalled (numbers and countries only).
+async fn erase_page(
+    st: &AppState,
+    s: &SignedIn,
+    id: Uuid,
+    status: StatusCode,
+    extra: Value,
+) -> AppResult<Response> {
+    let audit = s.ctx.audit(st.clock.now());
+    let who = Who {
+        actor: &s.actor,
+        audit: &audit,
+    };
+    let v = super::read(st, who, id).await?;
+    let mut cases = Vec::new();
+    let mut recalls = Vec::new();
+    for c in st.store.cases_of_person(v.person_id).await? {
+        for r in st.store.ref_by_case(c.id).await? {
+            if r.direction == "out"
+                && !matches!(
+                    r.state.as_str(),
+                    crate::referrals::state::RECALLED | crate::referrals::state::CANCELLED
+                )
+            {
+                recalls.push(json!({
+                    "case": c.number,
+                    "country": crate::referrals::pages::country_name(&r.peer, s.ctx.lang),
+                }));
+            }
+        }
+        cases.push(c.number);
+    }
+    let held = st.store.person_held(v.person_id).await?;
+    Ok(st.web.render_status(
+        &s.ctx,
+        status,
+        "cases/erase.html",
+        merge(
+            json!({ "case_id": id, "number": v.number, "cases": cases, "recalls": recalls, "held": held,
+                    "erased": v.anonymised_why.as_deref() == Some(crate::store::retention_sql::WHY_ERASURE) }),
+            extra,
+        ),
+    ))
+}
+
+/// `GET /cases/{id}/erase`: what erasing the person does, and the confirmation form.
+async fn erase_form(
+    State(st): State<AppState>,
+    s: SignedIn,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
+    who!(st, s, audit, _who, Action::ErasePerson);
+    erase_page(&st, &s, id, StatusCode::OK, json!({})).await
+}
+
+/// `POST /cases/{id}/erase`: `confirm` (the case's number, typed again).
+async fn erase_submit(
+    State(st): State<AppState>,
+    s: SignedIn,
+    Path(id): Path<Uuid>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    who!(st, s, audit, who, Action::ErasePerson);
+    let f = to_map(&pairs);
+    let confirm = Parse::new(&f).text("confirm");
+    match crate::retention::erase(&st, who, id, &confirm).await {
+        Ok(_) => Ok(redirect(format!("/cases/{id}?notice=person_erased"))),
+        Err(AppError::Invalid(errors)) => {
+            let errors = errors_json(&st, s.ctx.lang, &errors);
+            erase_page(
+                &st,
+                &s,
+                id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!({ "errors": errors, "form": f }),
+            )
+            .await
+        }
+        Err(e) => Err(e),
     }
 }
 

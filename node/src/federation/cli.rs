@@ -594,7 +594,7 @@ pub async fn peer_command(
     cmd: &PeerCmd,
     clock: &dyn Clock,
 ) -> anyhow::Result<()> {
-    let (_config, store) = crate::cli::open(config_path).await?;
+    let (config, store) = crate::cli::open(config_path).await?;
     let ctx = crate::cli::cli_ctx(clock);
     let s = store.as_ref();
     let result = match cmd {
@@ -622,7 +622,13 @@ pub async fn peer_command(
                             member.name,
                             member.role,
                             member.status,
-                            if approved { "approved" } else { "not approved" },
+                            if member.id == config.country {
+                                "this node"
+                            } else if approved {
+                                "approved"
+                            } else {
+                                "not approved"
+                            },
                             if blocked { ", BLOCKED" } else { "" }
                         );
                     }
@@ -639,6 +645,11 @@ pub async fn peer_command(
                 }
             }
             Ok(())
+        }
+        PeerCmd::Approve { peer } if peer.as_str() == config.country.as_str() => {
+            Err(anyhow::anyhow!(
+                "{peer} is this node: a node trusts itself, there is nothing to approve"
+            ))
         }
         PeerCmd::Approve { peer } => {
             crate::federation::admin::approve(s, &ctx, ApprovalKind::Peer, peer.as_str())

@@ -542,6 +542,26 @@ pub async fn create(
     if input.needs.is_empty() {
         return Err(invalid("needs", "required"));
     }
+    // A named service must be in the destination's directory; it names its organisation.
+    let mut input = input;
+    if let Some(svc) = input.dest_service {
+        let q = crate::directory::DirectoryQuery {
+            country: Some(input.destination),
+            ..crate::directory::DirectoryQuery::default()
+        };
+        let view = crate::directory::directory(st, who, &q).await?;
+        let id = svc.hyphenated().to_string();
+        match view.entries.iter().find(|e| e.service.id == id) {
+            None => return Err(invalid("dest_service", "invalid")),
+            Some(e) => match &input.dest_org {
+                Some(o) if *o != e.org_code => {
+                    return Err(invalid("dest_service", "service_other_org"))
+                }
+                Some(_) => {}
+                None => input.dest_org = Some(e.org_code.clone()),
+            },
+        }
+    }
 
     // The consent: the one named, or the valid one for the destination.
     let choices = consent_choices(st, case.person_id, today).await?;
@@ -1011,6 +1031,62 @@ pub(crate) fn recall_row<'a>(
     ))
 }
 
+/// The recalls of `refs` (those not already recalled or cancelled), as parts of a change:
+/// the referral rows, their signed recalls, history events and audit entries.
+pub(crate) struct Recalls<'a> {
+    pub rows: Vec<ReferralRow>,
+    pub outgoing: Vec<Outgoing<'a>>,
+    pub events: Vec<RefEventRow>,
+    pub audits: Vec<AuditEvent>,
+}
+
+pub(crate) fn recalls<'a>(
+    st: &'a AppState,
+    who: Who<'_>,
+    refs: &[ReferralRow],
+    reason: RecallReason,
+) -> AppResult<Recalls<'a>> {
+    let now = who.audit.at;
+    let s = Sealer::new(st);
+    let f = fed(st);
+    let mut out = Recalls {
+        rows: Vec::new(),
+        outgoing: Vec::new(),
+        events: Vec::new(),
+        audits: Vec::new(),
+    };
+    for r in refs {
+        if matches!(r.state.as_str(), state::RECALLED | state::CANCELLED) {
+            continue;
+        }
+        let (row, msg) = recall_row(st, f.as_ref(), r, reason, now)?;
+        let kind = if row.state == state::CANCELLED {
+            "cancelled"
+        } else {
+            "recall_sent"
+        };
+        out.events.push(event(
+            &s,
+            r.id,
+            now,
+            kind,
+            msg.as_ref().map(|o| o.id),
+            Some(who.actor.user_id),
+            json!({ "reason": reason.code() }),
+            "",
+        ));
+        out.audits.push(audit_event(
+            who.audit,
+            "referral.recall",
+            &row,
+            json!({ "reason": reason.code() }),
+        ));
+        out.outgoing.extend(msg);
+        out.rows.push(row);
+    }
+    Ok(out)
+}
+
 /// Recalls of every referral sent under a `REFERRAL` consent being withdrawn, written with the
 /// withdrawal (see `cases::withdraw_consent`).
 pub(crate) async fn withdraw_with_recalls(
@@ -1020,56 +1096,24 @@ pub(crate) async fn withdraw_with_recalls(
     on: NaiveDate,
     withdrawal_audit: AuditEvent,
 ) -> AppResult<()> {
-    let now = who.audit.at;
-    let s = Sealer::new(st);
-    let f = fed(st);
-    let mut rows = Vec::new();
-    let mut outs = Vec::new();
-    let mut events = Vec::new();
+    let refs = st.store.ref_by_consent(consent_id).await?;
+    let r = recalls(st, who, &refs, RecallReason::ConsentWithdrawn)?;
     let mut audits = vec![withdrawal_audit];
-    for r in st.store.ref_by_consent(consent_id).await? {
-        if matches!(r.state.as_str(), state::RECALLED | state::CANCELLED) {
-            continue;
-        }
-        let (row, out) = recall_row(st, f.as_ref(), &r, RecallReason::ConsentWithdrawn, now)?;
-        let kind = if row.state == state::CANCELLED {
-            "cancelled"
-        } else {
-            "recall_sent"
-        };
-        events.push(event(
-            &s,
-            r.id,
-            now,
-            kind,
-            out.as_ref().map(|o| o.id),
-            Some(who.actor.user_id),
-            json!({ "reason": RecallReason::ConsentWithdrawn.code() }),
-            "",
-        ));
-        audits.push(audit_event(
-            who.audit,
-            "referral.recall",
-            &row,
-            json!({ "reason": RecallReason::ConsentWithdrawn.code() }),
-        ));
-        outs.extend(out);
-        rows.push(row);
-    }
+    audits.extend(r.audits);
     // One transaction: the withdrawal and every recall, or nothing.
     let mut change = RefChange {
-        withdraw: Some(crate::store::ref_sql::ConsentWithdrawal {
+        withdraw: vec![crate::store::ref_sql::ConsentWithdrawal {
             id: consent_id,
             on,
             by: who.actor.user_id,
-            at: now,
-        }),
-        events,
-        outgoing: outs,
+            at: who.audit.at,
+        }],
+        events: r.events,
+        outgoing: r.outgoing,
         audits,
         ..RefChange::default()
     };
-    change.referrals = rows.iter().collect();
+    change.referrals = r.rows.iter().collect();
     match st.store.ref_apply(change).await {
         Err(StoreError::NotFound) => Err(invalid("consent", "already_withdrawn")),
         other => Ok(other?),

@@ -23,6 +23,9 @@ pub struct PersonRow {
     pub created_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When and why (`retention`, `erasure`) the person was anonymised.
+    pub anonymised_at: Option<DateTime<Utc>>,
+    pub anonymised_why: Option<String>,
 }
 
 /// A blind-index entry: `kind` is `name` or `document`, `token` a keyed HMAC.
@@ -54,6 +57,9 @@ pub struct CaseRow {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// Set when the case's person was anonymised (retention or erasure): the case is then
+    /// read-only.
+    pub anonymised_at: Option<DateTime<Utc>>,
 }
 
 /// Filters of a case listing. `None` means any.

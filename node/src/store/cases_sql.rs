@@ -5,7 +5,7 @@
 
 pub(super) const CASE_COLS: &str = "id, person_id, org_id, number, year, seq, caseworker_id, status, intake_channel, \
     registration_date, trafficking_status, exploitation, record, narrative, key_id, version, created_by, created_at, \
-    updated_at, closed_at";
+    updated_at, closed_at, anonymised_at";
 pub(super) const CONSENT_COLS: &str = "id, person_id, case_id, scope, destination_country, given_on, expires_on, \
     record, guardian_name, key_id, recorded_by, recorded_at, withdrawn_on, withdrawn_by, withdrawn_at";
 
@@ -55,7 +55,7 @@ macro_rules! impl_case_store {
                 row.seq = seq;
                 row.number = format!("{prefix}-{:04}-{:04}", row.year, row.seq);
                 sqlx::query(&format!(
-                    "INSERT INTO cases ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+                    "INSERT INTO cases ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
                     $crate::store::cases_sql::CASE_COLS
                 ))
                 .bind(row.id)
@@ -78,6 +78,7 @@ macro_rules! impl_case_store {
                 .bind(row.created_at)
                 .bind(row.updated_at)
                 .bind(row.closed_at)
+                .bind(row.anonymised_at)
                 .execute(&mut **tx)
                 .await?;
                 Ok(row)
@@ -250,7 +251,8 @@ macro_rules! impl_case_store {
 
             async fn person(&self, id: uuid::Uuid) -> $crate::store::StoreResult<$crate::store::cases::PersonRow> {
                 Ok(sqlx::query_as(
-                    "SELECT id, org_id, identity, profile, key_id, created_by, created_at, updated_at FROM persons WHERE id = $1",
+                    "SELECT id, org_id, identity, profile, key_id, created_by, created_at, updated_at, anonymised_at, anonymised_why \
+                     FROM persons WHERE id = $1",
                 )
                 .bind(id)
                 .fetch_one(&self.pool)

@@ -135,6 +135,14 @@ pub const SEALED_COLUMNS: &[SealedColumn] = &[
         AadField::Fixed("body"),
         true,
     ),
+    col(
+        "legal_holds",
+        "reason",
+        ID,
+        ID,
+        AadField::Fixed("reason"),
+        true,
+    ),
     // Drafts are bound to their user and kind.
     col(
         "drafts",

@@ -16,6 +16,7 @@ pub mod keys_sql;
 mod postgres;
 pub mod ref_sql;
 pub mod release_sql;
+pub mod retention_sql;
 mod sql;
 mod sqlite;
 pub mod stats_sql;
@@ -226,6 +227,7 @@ pub trait Store:
     + stats_sql::StatsStore
     + hub_sql::HubStore
     + release_sql::ReleaseStore
+    + retention_sql::RetentionStore
     + Send
     + Sync
     + std::fmt::Debug

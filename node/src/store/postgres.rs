@@ -39,6 +39,12 @@ impl PgStore {
         Ok(PgStore { pool, schema })
     }
 
+    /// Nothing to do at once: PostgreSQL's dead row versions are not readable through SQL and
+    /// are reclaimed by autovacuum (docs/operations.md, "Retention").
+    async fn purge_freed_space(&self) -> StoreResult<()> {
+        Ok(())
+    }
+
     async fn begin_write(&self) -> StoreResult<Transaction<'static, Postgres>> {
         Ok(self.pool.begin().await?)
     }
@@ -73,3 +79,4 @@ super::ref_sql::impl_referral_store!(PgStore, Postgres);
 super::stats_sql::impl_stats_store!(PgStore, Postgres);
 super::hub_sql::impl_hub_store!(PgStore, Postgres);
 super::release_sql::impl_release_store!(PgStore, Postgres);
+super::retention_sql::impl_retention_store!(PgStore, Postgres);

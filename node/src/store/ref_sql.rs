@@ -179,8 +179,11 @@ pub struct RefChange<'a> {
     pub audits: Vec<AuditEvent>,
     /// A linked case (accept): person, case, consents, timeline, its own audit entry.
     pub registration: Option<&'a Registration>,
-    /// `NotFound` if the consent is already withdrawn.
-    pub withdraw: Option<ConsentWithdrawal>,
+    /// Consents withdrawn; `NotFound` if one is already withdrawn.
+    pub withdraw: Vec<ConsentWithdrawal>,
+    /// A person anonymised (erasure on request, or the retention rule); `NotFound` if
+    /// already done.
+    pub anonymise: Option<super::retention_sql::Anonymisation>,
     /// A person rewritten (redaction at recall) with their new blind-index tokens.
     pub person: Option<(&'a PersonRow, &'a [IndexToken])>,
     /// Received envelopes whose bodies are erased (hashes and signatures stay in the evidence
@@ -308,7 +311,7 @@ macro_rules! impl_referral_store {
                 change: $crate::store::ref_sql::RefChange<'_>,
             ) -> $crate::store::StoreResult<()> {
                 let mut tx = self.begin_write().await?;
-                if let Some(w) = change.withdraw {
+                for w in &change.withdraw {
                     let done = sqlx::query(
                         "UPDATE consents SET withdrawn_on = $2, withdrawn_by = $3, withdrawn_at = $4 WHERE id = $1 AND withdrawn_at IS NULL",
                     )
@@ -441,6 +444,11 @@ macro_rules! impl_referral_store {
                     .bind(n.read_at)
                     .execute(&mut *tx)
                     .await?;
+                }
+                // After the referral rows: an erasure's recalls are written, then every
+                // payload of the person's referrals is cleared.
+                if let Some(a) = &change.anonymise {
+                    Self::anonymise_in(&mut tx, a).await?;
                 }
                 for id in &change.purge_inbox {
                     sqlx::query("UPDATE fed_inbox SET body = NULL WHERE id = $1")

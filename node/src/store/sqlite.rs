@@ -33,6 +33,9 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
+            // Deleted and overwritten content is zeroed in the file, so that what
+            // anonymisation or erasure clears does not linger in free space.
+            .pragma("secure_delete", "ON")
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
@@ -58,6 +61,15 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// Copies the write-ahead log into the database file and empties it: the log still holds
+    /// the pages as they were before an anonymisation.
+    async fn purge_freed_space(&self) -> StoreResult<()> {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// The pool, for tests that must reach under the store (tamper tests).
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
@@ -73,3 +85,4 @@ super::ref_sql::impl_referral_store!(SqliteStore, Sqlite);
 super::stats_sql::impl_stats_store!(SqliteStore, Sqlite);
 super::hub_sql::impl_hub_store!(SqliteStore, Sqlite);
 super::release_sql::impl_release_store!(SqliteStore, Sqlite);
+super::retention_sql::impl_retention_store!(SqliteStore, Sqlite);

@@ -53,7 +53,7 @@ impl Lang {
     }
 }
 
-const CATALOGUES: [(Lang, &str, &str); 18] = [
+const CATALOGUES: [(Lang, &str, &str); 20] = [
     (Lang::Es, "ui", include_str!("../../i18n/es/ui.ftl")),
     (
         Lang::Es,
@@ -83,6 +83,11 @@ const CATALOGUES: [(Lang, &str, &str); 18] = [
         include_str!("../../i18n/es/statistics.ftl"),
     ),
     (Lang::Es, "hub", include_str!("../../i18n/es/hub.ftl")),
+    (
+        Lang::Es,
+        "retention",
+        include_str!("../../i18n/es/retention.ftl"),
+    ),
     (Lang::En, "ui", include_str!("../../i18n/en/ui.ftl")),
     (
         Lang::En,
@@ -112,6 +117,11 @@ const CATALOGUES: [(Lang, &str, &str); 18] = [
         include_str!("../../i18n/en/statistics.ftl"),
     ),
     (Lang::En, "hub", include_str!("../../i18n/en/hub.ftl")),
+    (
+        Lang::En,
+        "retention",
+        include_str!("../../i18n/en/retention.ftl"),
+    ),
 ];
 
 /// Both languages' bundles.

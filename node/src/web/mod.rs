@@ -36,7 +36,7 @@ pub const PRE_COOKIE: &str = "puente_pre";
 pub const LANG_COOKIE: &str = "puente_lang";
 
 /// Every template, embedded at build time.
-pub const TEMPLATES: [(&str, &str); 23] = [
+pub const TEMPLATES: [(&str, &str); 24] = [
     ("layout.html", include_str!("../../templates/layout.html")),
     ("login.html", include_str!("../../templates/login.html")),
     (
@@ -93,6 +93,10 @@ pub const TEMPLATES: [(&str, &str); 23] = [
         "cases/break_glass.html",
         include_str!("../../templates/cases/break_glass.html"),
     ),
+    (
+        "cases/erase.html",
+        include_str!("../../templates/cases/erase.html"),
+    ),
 ];
 
 /// Rust sources that name message keys (`"msg-…"`), checked by the catalogue test.
@@ -131,6 +135,7 @@ impl Web {
             .chain(crate::referrals::pages::TEMPLATES)
             .chain(crate::stats::pages::TEMPLATES)
             .chain(crate::stats::release_pages::TEMPLATES)
+            .chain(crate::retention::pages::TEMPLATES)
             .copied()
         {
             env.add_template(name, src)?;
@@ -235,6 +240,7 @@ impl Web {
                 "referrals": can(Action::ViewReferrals),
                 "statistics": can(Action::ViewStatistics),
                 "hub": can(Action::ViewHub),
+                "retention": can(Action::ViewRetention),
             }),
         );
         m.insert(

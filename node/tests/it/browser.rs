@@ -1,5 +1,8 @@
-//! Headless Chromium drives the real node: log-in with TOTP, creating a user, log-out, in
-//! Spanish. Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs them); fails
+//! Headless Chromium drives the real node, in Spanish: an administrator logs in with TOTP,
+//! registers an organisation, creates a user, resets her password and reads the audit trail;
+//! the new user changes her temporary password, sets up her second factor and creates an API
+//! token; a caseworker registers and follows a case; a coordinator publishes a directory
+//! service. The pages the user manual shows are screenshotted on the way. Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs them); fails
 //! when they are missing unless SKIP_BROWSER_TESTS=1 says to skip on purpose.
 
 use std::process::{Child, Command, Stdio};
@@ -9,6 +12,9 @@ use fantoccini::{ClientBuilder, Locator};
 use puente_node::auth::totp;
 
 use crate::helpers::{unix_now, TestNode, PASSWORD};
+
+/// The personal password Lucía chooses at her first log-in.
+const NEW_PASSWORD: &str = "Lluvia tranquila sobre el lago de Atitlán";
 
 pub(crate) struct Driver(Child);
 
@@ -57,11 +63,35 @@ async fn wait_title(
 pub(crate) const MANUAL_SCREENSHOTS: &[&str] = &[
     "01-login",
     "03-home",
+    "04-user-form",
+    "05-user-created",
+    "06-user-security",
+    "07-org-created",
+    "09-first-password",
+    "10-case-person",
+    "11-case-process",
+    "12-case-review",
     "13-case-page",
     "14-case-list",
+    "16-legal-hold",
+    "17-erase",
+    "18-anonymised",
+    "20-directory-service-form",
     "21-directory-search",
+    "30-account",
+    "31-totp-enrol",
+    "32-recovery-codes",
+    "33-token-created",
+    "40-referral-form",
     "41-referral-sent",
+    "42-referral-received",
     "43-referral-accepted",
+    "50-statistics",
+    "51-statistics-table",
+    "52-statistics-releases",
+    "60-audit",
+    "61-federation",
+    "62-federation-evidence",
     "hub-dashboard",
     "hub-chart",
 ];
@@ -120,7 +150,7 @@ fn free_port() -> u16 {
 }
 
 #[tokio::test]
-async fn admin_logs_in_with_totp_creates_a_user_and_logs_out_in_chromium() {
+async fn an_admin_registers_an_org_and_a_user_who_then_sets_up_her_account_in_chromium() {
     if std::env::var("SKIP_BROWSER_TESTS").as_deref() == Ok("1") {
         eprintln!("browser test skipped on purpose (SKIP_BROWSER_TESTS=1)");
         return;
@@ -167,6 +197,18 @@ async fn admin_logs_in_with_totp_creates_a_user_and_logs_out_in_chromium() {
         page_ok(&c.source().await?, "home");
         screenshot(&c, "03-home").await?;
 
+        // Registers an organisation.
+        c.goto(&format!("{}/admin/orgs", node.base)).await?;
+        assert_eq!(c.title().await?, "Organizaciones — Puente");
+        type_into(&c, "code", "FUND2").await?;
+        type_into(&c, "name", "Fundación Esperanza (ejemplo)").await?;
+        choose(&c, "select[name=org_type]", "NGO").await?;
+        submit(&c, "form[action='/admin/orgs'] button[type=submit]").await?;
+        wait_path(&c, "/admin/orgs").await?;
+        let src = c.source().await?;
+        assert!(src.contains("Organización creada.") && src.contains("Fundación Esperanza"));
+        screenshot(&c, "07-org-created").await?;
+
         c.goto(&format!("{}/admin/users", node.base)).await?;
         page_ok(&c.source().await?, "users");
         screenshot(&c, "04-users").await?;
@@ -186,6 +228,12 @@ async fn admin_logs_in_with_totp_creates_a_user_and_logs_out_in_chromium() {
             .await?
             .select_by_value("caseworker")
             .await?;
+        c.execute(
+            "document.getElementById('sec-create').scrollIntoView();",
+            vec![],
+        )
+        .await?;
+        screenshot(&c, "04-user-form").await?;
         c.find(Locator::XPath(
             "//button[normalize-space()='Crear usuario']",
         ))
@@ -208,6 +256,44 @@ async fn admin_logs_in_with_totp_creates_a_user_and_logs_out_in_chromium() {
             "temporary password shown once: {temp:?}"
         );
 
+        // Resets her password: a new temporary one, shown once.
+        submit(&c, "form[action$='/reset-password'] button[type=submit]").await?;
+        wait_title(&c, "Lucía Gómez · Usuario — Puente").await?;
+        assert!(c.source().await?.contains(
+            "Contraseña restablecida. Entregue la nueva contraseña temporal en persona."
+        ));
+        let temp2 = c
+            .find(Locator::Css("main code.secret"))
+            .await?
+            .text()
+            .await?
+            .trim()
+            .to_owned();
+        assert_ne!(temp.trim(), temp2, "a new temporary password");
+        c.execute(
+            "document.getElementById('sec-security').scrollIntoView();",
+            vec![],
+        )
+        .await?;
+        screenshot(&c, "06-user-security").await?;
+
+        // The audit trail, filtered by action, lists both.
+        c.goto(&format!("{}/audit", node.base)).await?;
+        assert_eq!(c.title().await?, "Registro de auditoría — Puente");
+        type_into(&c, "action", "user.").await?;
+        submit(&c, "form[action='/audit'] button[type=submit]").await?;
+        wait_for(&c, "main table").await?;
+        let src = c.source().await?;
+        assert!(
+            src.contains("<code>user.create</code>"),
+            "user.create audited"
+        );
+        assert!(
+            !src.contains("<code>auth.login</code>"),
+            "the filter keeps only user.*"
+        );
+        screenshot(&c, "08-audit-filtered").await?;
+
         c.find(Locator::XPath(
             "//button[normalize-space()='Cerrar sesión']",
         ))
@@ -218,6 +304,74 @@ async fn admin_logs_in_with_totp_creates_a_user_and_logs_out_in_chromium() {
         assert!(c.source().await?.contains("Cerró sesión correctamente"));
         c.goto(&format!("{}/admin/users", node.base)).await?;
         wait_path(&c, "/login").await?;
+
+        // Her first log-in: the temporary password must be changed first.
+        type_into(&c, "username", "lucia.gomez").await?;
+        type_into(&c, "password", &temp2).await?;
+        press(&c, "button[type=submit]:not([name])").await?;
+        wait_path(&c, "/account/password").await?;
+        assert!(c
+            .source()
+            .await?
+            .contains("Antes de continuar, es necesario cambiar la contraseña temporal"));
+        type_into(&c, "current_password", &temp2).await?;
+        type_into(&c, "new_password", NEW_PASSWORD).await?;
+        type_into(&c, "confirm_password", NEW_PASSWORD).await?;
+        screenshot(&c, "09-first-password").await?;
+        submit(&c, "form[action='/account/password'] button[type=submit]").await?;
+        wait_path(&c, "/").await?;
+
+        // My account: she sets up the second factor (optional for her role).
+        c.find(Locator::XPath("//nav//a[normalize-space()='Mi cuenta']"))
+            .await?
+            .click()
+            .await?;
+        wait_path(&c, "/account").await?;
+        assert!(c.source().await?.contains("Desactivada"));
+        screenshot(&c, "30-account").await?;
+        c.find(Locator::XPath(
+            "//main//a[normalize-space()='Activar la verificación en dos pasos']",
+        ))
+        .await?
+        .click()
+        .await?;
+        wait_path(&c, "/account/totp").await?;
+        assert_eq!(
+            c.title().await?,
+            "Activar la verificación en dos pasos — Puente"
+        );
+        wait_for(&c, "main .qr-image svg").await?;
+        let key: String = c
+            .find(Locator::Css("main code.secret"))
+            .await?
+            .text()
+            .await?
+            .chars()
+            .filter(|ch| !ch.is_whitespace())
+            .collect();
+        let code = totp::code_at(&key, unix_now()).unwrap();
+        type_into(&c, "code", &code).await?;
+        screenshot(&c, "31-totp-enrol").await?;
+        submit(&c, "form[action='/account/totp'] button[type=submit]").await?;
+        wait_title(&c, "Códigos de recuperación — Puente").await?;
+        let codes = c.find_all(Locator::Css("main ul.codes li")).await?;
+        assert_eq!(codes.len(), totp::RECOVERY_CODES, "ten recovery codes");
+        screenshot(&c, "32-recovery-codes").await?;
+
+        // An API token for a monthly report: shown once.
+        c.goto(&format!("{}/tokens", node.base)).await?;
+        assert_eq!(c.title().await?, "Tokens de API — Puente");
+        type_into(&c, "name", "Informe mensual").await?;
+        submit(&c, "form[action='/tokens'] button[type=submit]").await?;
+        wait_for(&c, "#sec-new").await?;
+        let token = c
+            .find(Locator::Css("main code.secret"))
+            .await?
+            .text()
+            .await?;
+        assert!(token.trim().starts_with("pte_"), "the new token: {token:?}");
+        assert!(c.source().await?.contains("Informe mensual"));
+        screenshot(&c, "33-token-created").await?;
         Ok::<_, fantoccini::error::CmdError>(())
     }
     .await;
@@ -229,11 +383,34 @@ async fn admin_logs_in_with_totp_creates_a_user_and_logs_out_in_chromium() {
         .user_by_username("lucia.gomez")
         .await
         .unwrap();
-    assert!(user.must_change_password);
+    assert!(!user.must_change_password, "she changed it");
+    assert!(user.totp_secret.is_some(), "she set up the second factor");
 }
 
 /// Starts chromedriver and a headless Chromium session (fails the test when they are
 /// missing). The driver and profile live as long as the returned guards.
+/// Logs in at `base` with a password and the current code of the TOTP `secret`.
+pub(crate) async fn log_in_with_code(
+    c: &fantoccini::Client,
+    base: &str,
+    username: &str,
+    password: &str,
+    secret: &str,
+) -> Result<(), fantoccini::error::CmdError> {
+    c.goto(&format!("{base}/login")).await?;
+    type_into(c, "username", username).await?;
+    type_into(c, "password", password).await?;
+    press(c, "button[type=submit]:not([name])").await?;
+    wait_path(c, "/login/totp").await?;
+    let code = totp::code_at(secret, unix_now()).unwrap();
+    type_into(c, "code", &code).await?;
+    c.find(Locator::XPath("//button[normalize-space()='Verificar']"))
+        .await?
+        .click()
+        .await?;
+    wait_path(c, "/").await
+}
+
 pub(crate) async fn browser() -> (fantoccini::Client, Driver, tempfile::TempDir) {
     let driver_bin = "/usr/bin/chromedriver";
     assert!(
@@ -391,6 +568,10 @@ async fn a_caseworker_registers_follows_finds_and_closes_a_case_in_chromium() {
     let node = TestNode::start().await;
     let org = node.org("ASOC1").await;
     node.user("gestora", "caseworker", Some(&org), false).await;
+    let (_, coord_secret) = node
+        .user("coordinacion", "org_admin", Some(&org), true)
+        .await;
+    let coord_secret = coord_secret.unwrap();
     let (c, _driver, _profile) = browser().await;
     let base = node.base.clone();
     let result = async {
@@ -515,6 +696,37 @@ async fn a_caseworker_registers_follows_finds_and_closes_a_case_in_chromium() {
                 .is_err(),
             "a closed case has no close form"
         );
+
+        // The coordinator places a legal hold, releases it, then erases the person at her
+        // request.
+        crate::ref_browser::log_out(&c).await?;
+        log_in_with_code(&c, &base, "coordinacion", PASSWORD, &coord_secret).await?;
+        c.goto(&format!("{base}{case_path}")).await?;
+        type_into(&c, "hold.reason", "Proceso penal MP-2026-118 en curso").await?;
+        submit(
+            &c,
+            &format!("form[action='{case_path}/legal-hold'] button[type=submit]"),
+        )
+        .await?;
+        wait_for(&c, "[role=status]").await?;
+        assert!(c.source().await?.contains("Retención legal desde"));
+        c.goto(&format!("{base}{case_path}#retention")).await?;
+        screenshot(&c, "16-legal-hold").await?;
+        submit(
+            &c,
+            &format!("form[action='{case_path}/legal-hold/release'] button[type=submit]"),
+        )
+        .await?;
+        wait_for(&c, "[role=status]").await?;
+        c.goto(&format!("{base}{case_path}/erase")).await?;
+        assert!(c.source().await?.contains("Qué ocurre al suprimir"));
+        type_into(&c, "confirm", "GTM-ASOC1-2026-0001").await?;
+        screenshot(&c, "17-erase").await?;
+        submit(&c, "form[action$='/erase'] button[type=submit]").await?;
+        wait_for(&c, "[role=status]").await?;
+        let src = c.source().await?;
+        assert!(src.contains("Persona anonimizada.") && !src.contains("Xiomara"));
+        screenshot(&c, "18-anonymised").await?;
         Ok::<_, fantoccini::error::CmdError>(())
     }
     .await;
@@ -535,6 +747,9 @@ async fn a_caseworker_registers_follows_finds_and_closes_a_case_in_chromium() {
         "proceeding.add",
         "case.list",
         "case.update",
+        "case.legal_hold_place",
+        "case.legal_hold_release",
+        "person.erase",
     ] {
         assert!(
             actions.iter().any(|x| x == a),
@@ -561,18 +776,7 @@ async fn a_coordinator_publishes_a_service_and_a_caseworker_finds_it_in_the_dire
     let base = node.base.clone();
     let result = async {
         // The coordinator signs in (second factor) and adds a service.
-        c.goto(&format!("{base}/login")).await?;
-        type_into(&c, "username", "coordinacion").await?;
-        type_into(&c, "password", PASSWORD).await?;
-        press(&c, "button[type=submit]:not([name])").await?;
-        wait_path(&c, "/login/totp").await?;
-        let code = totp::code_at(&secret, unix_now()).unwrap();
-        type_into(&c, "code", &code).await?;
-        c.find(Locator::XPath("//button[normalize-space()='Verificar']"))
-            .await?
-            .click()
-            .await?;
-        wait_path(&c, "/").await?;
+        log_in_with_code(&c, &base, "coordinacion", PASSWORD, &secret).await?;
         c.goto(&format!("{base}/directory/services/new")).await?;
         assert_eq!(c.title().await?, "Agregar un servicio — Puente");
         choose(&c, "select[name=service_type]", "SHELTER").await?;

@@ -62,6 +62,10 @@ fn with_everything(mut c: Config) -> Config {
     c.stats.auto_publish = true;
     c.stats.dp_epsilon_milli = Some(1000);
     c.stats.dp_yearly_cap_milli = 4000;
+    // A hub keeps no cases: no retention rule in its example.
+    if c.federation.as_ref().is_some_and(|f| f.role != "hub") {
+        c.retention.anonymise_closed_after_years = Some(10);
+    }
     c.smtp = Some(SmtpConfig {
         host: "smtp.example.org".into(),
         port: 465,

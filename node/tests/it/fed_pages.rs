@@ -13,14 +13,13 @@ use puente_federation::{
     Agreement, AgreementKind, Channel, Manifest, Member, MemberKey, MemberRole, MemberStatus,
     SigningIdentity,
 };
-use puente_node::auth::totp;
 use puente_node::clock::SystemClock;
 use puente_node::config::{DeliveryConfig, FederationConfig};
 use puente_node::federation::{admin, evidence, Federation};
 use puente_node::store::fed_sql::{EvidenceDirection, EvidenceEvent};
 
-use crate::browser::{browser, press, screenshot, submit, type_into, wait_for, wait_path};
-use crate::helpers::{unix_now, Browser, TestNode, PASSWORD};
+use crate::browser::{browser, screenshot, submit, wait_for, wait_path};
+use crate::helpers::{Browser, TestNode, PASSWORD};
 
 const FEDERATION: &str = "puente-prueba";
 
@@ -613,18 +612,7 @@ async fn a_node_administrator_approves_a_peer_in_chromium() {
     let (c, _driver, _profile) = browser().await;
     let base = node.base.clone();
     let result = async {
-        c.goto(&format!("{base}/login")).await?;
-        type_into(&c, "username", "admin").await?;
-        type_into(&c, "password", PASSWORD).await?;
-        press(&c, "button[type=submit]:not([name])").await?;
-        wait_path(&c, "/login/totp").await?;
-        let code = totp::code_at(&secret, unix_now()).unwrap();
-        type_into(&c, "code", &code).await?;
-        c.find(Locator::XPath("//button[normalize-space()='Verificar']"))
-            .await?
-            .click()
-            .await?;
-        wait_path(&c, "/").await?;
+        crate::browser::log_in_with_code(&c, &base, "admin", PASSWORD, &secret).await?;
         c.find(Locator::XPath("//nav//a[normalize-space()='Federación']"))
             .await?
             .click()

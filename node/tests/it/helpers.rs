@@ -83,6 +83,7 @@ impl TestNode {
             federation: None,
             referrals: Default::default(),
             stats: Default::default(),
+            retention: Default::default(),
             smtp: None,
             metrics: None,
         };

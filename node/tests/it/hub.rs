@@ -109,6 +109,7 @@ pub(crate) async fn start_hub() -> TestNode {
         }),
         referrals: Default::default(),
         stats: Default::default(),
+        retention: Default::default(),
         smtp: None,
         metrics: None,
     };

@@ -1,15 +1,17 @@
 //! Headless Chromium reads the regional hub of the real demo federation (`puente demo`): the
 //! three countries' seeded cases arrive as signed releases, and the hub's dashboard shows them
 //! in Spanish, with a server-rendered chart and small cells suppressed ("<5"), never zero;
-//! the exports download as CSV. Honours SKIP_BROWSER_TESTS=1.
+//! the exports download as CSV. Then Guatemala's node is read by its analyst (national
+//! statistics), its auditor (audit trail, federation evidence log) and its administrator
+//! (releases to the hub). Honours SKIP_BROWSER_TESTS=1.
 
 use std::time::{Duration, Instant};
 
 use fantoccini::error::CmdError;
 use fantoccini::{Client, Locator};
 
-use crate::browser::{browser, screenshot};
-use crate::ref_browser::{log_in, start_demo, Demo};
+use crate::browser::{browser, screenshot, submit, type_into, wait_for, wait_path};
+use crate::ref_browser::{log_in, log_in_with_totp, log_out, start_demo, Demo};
 
 #[tokio::test]
 async fn the_hub_dashboard_shows_the_three_countries_releases_with_a_chart_in_spanish() {
@@ -84,5 +86,105 @@ async fn run(c: &Client, demo: &Demo) -> Result<(), CmdError> {
             "an export link for {format}"
         );
     }
+    log_out(c).await?;
+    guatemala(c, demo).await
+}
+
+/// The same demo's Guatemalan node, read by the roles that only read: the analyst's national
+/// statistics, the auditor's audit trail and federation evidence, the administrator's
+/// releases to the hub (the nodes share 127.0.0.1, so one browser signs in to one at a time).
+async fn guatemala(c: &Client, demo: &Demo) -> Result<(), CmdError> {
+    let gtm = demo.web(0);
+
+    // The analyst: the protected national statistics of the last closed period.
+    log_in(c, &gtm, "analista").await?;
+    c.find(Locator::XPath("//nav//a[normalize-space()='Estadísticas']"))
+        .await?
+        .click()
+        .await?;
+    wait_path(c, "/statistics").await?;
+    assert_eq!(c.title().await?, "Estadísticas — Puente");
+    let text = c.find(Locator::Css("main")).await?.text().await?;
+    assert!(
+        text.contains("Personas contadas:"),
+        "a period's count: {text}"
+    );
+    let html = c.source().await?;
+    for format in ["csv", "hxl", "glotip"] {
+        assert!(
+            html.contains(&format!("/statistics/export?format={format}")),
+            "an export link for {format}"
+        );
+    }
+    screenshot(c, "50-statistics").await?;
+    c.execute(
+        "document.getElementById('sec-T01').scrollIntoView();",
+        vec![],
+    )
+    .await?;
+    screenshot(c, "51-statistics-table").await?;
+    log_out(c).await?;
+
+    // The auditor: the audit trail filtered by action, then the federation's evidence log.
+    log_in(c, &gtm, "auditora").await?;
+    c.find(Locator::XPath("//nav//a[normalize-space()='Auditoría']"))
+        .await?
+        .click()
+        .await?;
+    wait_path(c, "/audit").await?;
+    assert_eq!(c.title().await?, "Registro de auditoría — Puente");
+    type_into(c, "action", "auth.").await?;
+    submit(c, "form[action='/audit'] button[type=submit]").await?;
+    wait_for(c, "main table").await?;
+    let html = c.source().await?;
+    assert!(
+        html.contains("<code>auth.login</code>"),
+        "log-ins are audited"
+    );
+    assert!(
+        !html.contains("<code>case.create</code>"),
+        "the filter keeps only auth.*"
+    );
+    screenshot(c, "60-audit").await?;
+    c.find(Locator::XPath("//nav//a[normalize-space()='Federación']"))
+        .await?
+        .click()
+        .await?;
+    wait_path(c, "/federation").await?;
+    assert_eq!(c.title().await?, "Federación — Puente");
+    screenshot(c, "61-federation").await?;
+    c.find(Locator::XPath(
+        "//main//a[normalize-space()='Ver el registro de evidencias de la federación']",
+    ))
+    .await?
+    .click()
+    .await?;
+    wait_path(c, "/federation/evidence").await?;
+    let status = c.find(Locator::Css("main .banner")).await?.text().await?;
+    assert!(
+        status.starts_with("Cadena íntegra:"),
+        "the evidence log verifies: {status}"
+    );
+    screenshot(c, "62-federation-evidence").await?;
+    log_out(c).await?;
+
+    // The national administrator: the releases to the hub.
+    log_in_with_totp(c, &gtm, "admin", &demo.admin_totp("GTM")).await?;
+    c.goto(&format!("{gtm}/statistics")).await?;
+    c.find(Locator::XPath(
+        "//main//a[normalize-space()='Publicaciones para el centro regional']",
+    ))
+    .await?
+    .click()
+    .await?;
+    wait_path(c, "/statistics/releases").await?;
+    assert_eq!(c.title().await?, "Publicaciones de estadísticas — Puente");
+    assert!(
+        c.find(Locator::Css("main a[href^='/statistics/releases/']"))
+            .await
+            .is_ok(),
+        "the demo's published quarters are listed"
+    );
+    screenshot(c, "52-statistics-releases").await?;
     Ok(())
 }

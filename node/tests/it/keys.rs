@@ -139,6 +139,13 @@ async fn world() -> World {
     cases::add_note(st, who!(node, worker), r.id, "Nota confidencial")
         .await
         .unwrap();
+    // A legal hold (its reason is sealed), placed by the organisation's coordinator.
+    let (coord, _) = node
+        .user("coordinacion", "org_admin", Some(&org), false)
+        .await;
+    puente_node::retention::place_hold(st, who!(node, coord), r.id, "Proceso penal abierto")
+        .await
+        .unwrap();
     let mut guardian = consent(ConsentScope::StatisticalUse);
     guardian.given_by = ConsentGivenBy::Guardian;
     guardian.guardian_name = "Tutora Legal".into();
@@ -347,6 +354,11 @@ async fn everything_opens(w: &World) {
             .unwrap();
         assert_eq!(note, "Nota de la referencia");
     }
+    // The legal hold's reason.
+    let holds = puente_node::retention::holds(st, who!(w.node, w.worker), w.case_id)
+        .await
+        .unwrap();
+    assert_eq!(holds[0].reason, "Proceso penal abierto");
     // The blind index (keyed by a sub-key) still finds the person.
     let found = cases::find_persons(st, who!(w.node, w.worker), "xiomara", "")
         .await

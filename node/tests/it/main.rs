@@ -28,6 +28,7 @@ mod ref_browser;
 mod ref_pages;
 mod referrals;
 mod releases;
+mod retention;
 mod statistics;
 mod store;
 mod transfer;

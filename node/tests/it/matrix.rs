@@ -58,6 +58,10 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("POST", "/cases/{id}/proceedings", "LFNNFF"),
     ("POST", "/cases/{id}/close", "LFNNFF"),
     ("POST", "/cases/{id}/reassign", "LFNFFF"),
+    ("POST", "/cases/{id}/legal-hold", "LFNFFF"),
+    ("POST", "/cases/{id}/legal-hold/release", "LFNFFF"),
+    ("GET", "/cases/{id}/erase", "LFNFFF"),
+    ("POST", "/cases/{id}/erase", "LFNFFF"),
     ("GET", "/cases/{id}/break-glass", "LOFFFF"),
     ("POST", "/cases/{id}/break-glass", "LOFFFF"),
     ("GET", "/persons/{id}/edit", "LFNNFF"),
@@ -153,6 +157,13 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("POST", "/api/v1/stats/releases", "LOFFFF"),
     ("POST", "/api/v1/stats/releases/{id}/publish", "LNFFFF"),
     ("POST", "/api/v1/stats/releases/{id}/discard", "LNFFFF"),
+    // Retention.
+    ("GET", "/retention", "LOFFFO"),
+    ("GET", "/api/v1/retention", "LOFFFO"),
+    ("GET", "/api/v1/cases/{id}/legal-holds", "LFNNFF"),
+    ("POST", "/api/v1/cases/{id}/legal-hold", "LFOFFF"),
+    ("POST", "/api/v1/cases/{id}/legal-hold/release", "LFNFFF"),
+    ("POST", "/api/v1/cases/{id}/erase", "LFOFFF"),
 ];
 
 const ROLES: [&str; 5] = [

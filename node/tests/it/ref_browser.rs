@@ -14,11 +14,9 @@ use std::time::{Duration, Instant};
 
 use fantoccini::error::CmdError;
 use fantoccini::{Client, Locator};
-use puente_node::auth::totp;
 use puente_node::demo::DEMO_PASSWORD;
 
 use crate::browser::{browser, press, screenshot, submit, type_into, wait_for, wait_path};
-use crate::helpers::unix_now;
 
 /// The demo federation, running as a subprocess; killed when dropped.
 pub(crate) struct Demo {
@@ -50,7 +48,7 @@ impl Demo {
     }
 
     /// The TOTP secret of `admin` on `country`, from the log-ins the demo keeps.
-    fn admin_totp(&self, country: &str) -> String {
+    pub(crate) fn admin_totp(&self, country: &str) -> String {
         let logins = std::fs::read_to_string(self.data.join("demo-logins.txt")).unwrap();
         let mut current = "";
         for line in logins.lines() {
@@ -169,27 +167,16 @@ pub(crate) async fn log_in(c: &Client, base: &str, username: &str) -> Result<(),
     wait_path(c, "/").await
 }
 
-async fn log_in_with_totp(
+pub(crate) async fn log_in_with_totp(
     c: &Client,
     base: &str,
     username: &str,
     secret: &str,
 ) -> Result<(), CmdError> {
-    c.goto(&format!("{base}/login")).await?;
-    type_into(c, "username", username).await?;
-    type_into(c, "password", DEMO_PASSWORD).await?;
-    press(c, "button[type=submit]:not([name])").await?;
-    wait_path(c, "/login/totp").await?;
-    let code = totp::code_at(secret, unix_now()).unwrap();
-    type_into(c, "code", &code).await?;
-    c.find(Locator::XPath("//button[normalize-space()='Verificar']"))
-        .await?
-        .click()
-        .await?;
-    wait_path(c, "/").await
+    crate::browser::log_in_with_code(c, base, username, DEMO_PASSWORD, secret).await
 }
 
-async fn log_out(c: &Client) -> Result<(), CmdError> {
+pub(crate) async fn log_out(c: &Client) -> Result<(), CmdError> {
     c.find(Locator::XPath(
         "//button[normalize-space()='Cerrar sesión']",
     ))

@@ -588,6 +588,12 @@ async fn refusals_before_signing_store_and_send_nothing() {
             to_hnd(json!({ "destination": "GTM" })),
             ("destination", "own_country"),
         ),
+        // A service that is not in HND's directory (the API is checked like the form).
+        (
+            &valid,
+            to_hnd(json!({ "dest_service": "0190a7e2-0000-7000-8000-000000000001" })),
+            ("dest_service", "invalid"),
+        ),
         // The consent.
         (&none, to_hnd(json!({})), ("consent_id", "consent_required")),
         (
@@ -1088,6 +1094,102 @@ async fn withdrawing_the_referral_consent_recalls_in_the_same_transaction() {
     assert_eq!(a.body["summary"]["recall_state"], "acknowledged");
     assert_eq!(a.body["summary"]["display_state"], "recalled");
     assert!(kinds(&w.notifications(&w.worker).await).contains(&"recall_confirmed".to_owned()));
+}
+
+/// Erasure on request (issue 7): every referral sent from the person's cases is recalled in
+/// the same transaction that withdraws their consents and anonymises them; the referral's
+/// copy of the payload is cleared on this side too.
+#[tokio::test]
+async fn erasing_the_person_recalls_their_referrals_and_clears_the_sent_payload() {
+    let w = world(false).await;
+    let case = w.case().await;
+    w.valid_consent(&case).await;
+    let a = w
+        .post(
+            &w.worker,
+            &format!("/cases/{case}/referrals"),
+            to_hnd(json!({})),
+        )
+        .await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    let id = a.body["referral"]["summary"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let number = w.get(&w.worker, &format!("/cases/{case}")).await.body["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let rid: Uuid = id.parse().unwrap();
+    let held: Option<String> = on_db!(w.node, |pool| sqlx::query_scalar(
+        "SELECT payload FROM referrals WHERE id = $1"
+    )
+    .bind(rid)
+    .fetch_one(&pool)
+    .await
+    .unwrap());
+    assert!(
+        held.is_some(),
+        "the sender keeps a sealed copy of what it sent"
+    );
+    // Caseworkers may not erase; the coordinator may.
+    let a = w
+        .post(
+            &w.worker,
+            &format!("/cases/{case}/erase"),
+            json!({ "confirm": number }),
+        )
+        .await;
+    assert_eq!(a.status, 403);
+    let a = w
+        .post(
+            &w.coord,
+            &format!("/cases/{case}/erase"),
+            json!({ "confirm": number }),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["referrals_recalled"], 1);
+    assert_eq!(a.body["consents_withdrawn"], 2);
+
+    let a = w.get(&w.worker, &format!("/referrals/{id}")).await;
+    assert_eq!(a.body["summary"]["state"], "recalled");
+    assert_eq!(a.body["summary"]["recall_state"], "pending");
+    let recalls = w.to_hnd(Channel::Control).await;
+    assert_eq!(recalls.len(), 1);
+    let env = Envelope::parse(recalls[0].body.as_bytes()).unwrap();
+    assert_eq!(
+        env.payload,
+        json!({ "referral_id": id, "reason": "CONSENT_WITHDRAWN" })
+    );
+    let payload: Option<String> = on_db!(w.node, |pool| sqlx::query_scalar(
+        "SELECT payload FROM referrals WHERE id = $1"
+    )
+    .bind(rid)
+    .fetch_one(&pool)
+    .await
+    .unwrap());
+    assert!(payload.is_none(), "the sent payload's copy is cleared");
+    let actions: Vec<String> = w
+        .node
+        .audit_actions()
+        .await
+        .into_iter()
+        .map(|(a, _, _)| a)
+        .collect();
+    assert!(actions.contains(&"person.erase".to_owned()));
+    assert!(actions.contains(&"referral.recall".to_owned()));
+
+    // HND's acknowledgement closes the recall as for a consent withdrawal.
+    let ack = w.envelope_from_hnd(
+        Channel::Control,
+        1,
+        "control.recall_ack",
+        json!({ "referral_id": rid.hyphenated().to_string(), "held": true }),
+    );
+    w.receive(&ack).await;
+    let a = w.get(&w.worker, &format!("/referrals/{id}")).await;
+    assert_eq!(a.body["summary"]["recall_state"], "acknowledged");
 }
 
 // ---------------------------------------------------------------- receiving
