@@ -44,9 +44,7 @@ use crate::cases::{readable_case, today, Who};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::store::cases::{EntryKind, TimelineRow};
 use crate::store::ref_sql::RefChange;
-use crate::store::retention_sql::{
-    Anonymisation, LegalHoldRow, RetentionCounts, WHY_ERASURE, WHY_RETENTION,
-};
+use crate::store::retention_sql::{Anonymisation, LegalHoldRow, WHY_ERASURE, WHY_RETENTION};
 use crate::store::StoreError;
 
 /// Persons read per query by the job.
@@ -227,15 +225,8 @@ pub struct Status {
 
 pub async fn status(st: &AppState) -> AppResult<Status> {
     let cutoff = current_cutoff(st);
-    let counts = match cutoff {
-        // Without a rule nobody is due; the count of erased persons still matters.
-        Some(c) => st.store.retention_counts(c).await?,
-        None => RetentionCounts {
-            due: 0,
-            held: 0,
-            ..st.store.retention_counts(DateTime::<Utc>::MIN_UTC).await?
-        },
-    };
+    // Without a rule nobody is due; the counts of anonymised and erased persons still matter.
+    let counts = st.store.retention_counts(cutoff).await?;
     Ok(Status {
         years: st.config.retention.anonymise_closed_after_years,
         closed_before: cutoff,

@@ -79,7 +79,11 @@ pub trait RetentionStore: Send + Sync {
         after: Option<Uuid>,
         limit: i64,
     ) -> StoreResult<Vec<Uuid>>;
-    async fn retention_counts(&self, closed_before: DateTime<Utc>) -> StoreResult<RetentionCounts>;
+    /// The counts; `due` and `held` are 0 without a rule (`closed_before` `None`).
+    async fn retention_counts(
+        &self,
+        closed_before: Option<DateTime<Utc>>,
+    ) -> StoreResult<RetentionCounts>;
     /// The holds of a case, newest first.
     async fn legal_holds(&self, case_id: Uuid) -> StoreResult<Vec<LegalHoldRow>>;
     /// Whether a case of `person_id` is under an active hold.
@@ -228,9 +232,11 @@ macro_rules! impl_retention_store {
 
             async fn retention_counts(
                 &self,
-                closed_before: chrono::DateTime<chrono::Utc>,
+                closed_before: Option<chrono::DateTime<chrono::Utc>>,
             ) -> $crate::store::StoreResult<$crate::store::retention_sql::RetentionCounts> {
-                let (due, held): (i64, i64) = sqlx::query_as(&format!(
+                let (due, held): (i64, i64) = match closed_before {
+                    None => (0, 0),
+                    Some(closed_before) => sqlx::query_as(&format!(
                     "SELECT COALESCE(SUM(CASE WHEN {held} THEN 0 ELSE 1 END), 0), \
                             COALESCE(SUM(CASE WHEN {held} THEN 1 ELSE 0 END), 0) \
                      FROM persons p WHERE {due}",
@@ -239,7 +245,8 @@ macro_rules! impl_retention_store {
                 ))
                 .bind(closed_before)
                 .fetch_one(&self.pool)
-                .await?;
+                .await?,
+                };
                 let by_why: Vec<(String, i64)> = sqlx::query_as(
                     "SELECT anonymised_why, COUNT(*) FROM persons WHERE anonymised_why IS NOT NULL GROUP BY anonymised_why",
                 )
