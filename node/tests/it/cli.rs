@@ -351,3 +351,51 @@ fn a_next_signing_key_is_listed_but_not_activated_before_the_manifest_lists_it()
     let (code, out, err) = puente(&["--config", &cfg, "audit", "verify"]);
     assert_eq!(code, 0, "{out}{err}");
 }
+
+#[test]
+fn retention_status_and_run_from_the_shell() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("node");
+    let d = d.to_str().unwrap();
+    let (code, out, err) = puente(&["init", "--country", "GTM", "--data-dir", d]);
+    assert_eq!(code, 0, "{out}{err}");
+    let cfg = format!("{d}/puente.toml");
+    // Without a rule: nothing due, nothing done, said plainly.
+    let (code, out, err) = puente(&["--config", &cfg, "retention", "status"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("rule: none"), "{out}");
+    let (code, out, _) = puente(&["--config", &cfg, "retention", "run"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("nothing done"), "{out}");
+    // With a rule in the file: the JSON status names it.
+    let mut text = std::fs::read_to_string(&cfg).unwrap();
+    text.push_str("\n[retention]\nanonymise_closed_after_years = 7\n");
+    std::fs::write(&cfg, text).unwrap();
+    let (code, out, err) = puente(&["--config", &cfg, "retention", "status", "--json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["years"], 7);
+    assert_eq!(
+        (v["due"].as_i64(), v["erased"].as_i64()),
+        (Some(0), Some(0))
+    );
+    let (code, out, _) = puente(&["--config", &cfg, "retention", "run", "--json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(
+        (v["enabled"].as_bool(), v["anonymised"].as_u64()),
+        (Some(true), Some(0))
+    );
+    // A rule of 0 years is refused at load, by name.
+    let text = std::fs::read_to_string(&cfg).unwrap().replace(
+        "anonymise_closed_after_years = 7",
+        "anonymise_closed_after_years = 0",
+    );
+    std::fs::write(&cfg, text).unwrap();
+    let (code, _, err) = puente(&["--config", &cfg, "retention", "status"]);
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("retention.anonymise_closed_after_years"),
+        "{err}"
+    );
+}
