@@ -138,11 +138,13 @@ pub async fn retention(st: &AppState) {
         return;
     }
     let r = crate::retention::run_job(st).await;
-    st.jobs.record(RETENTION, st.clock.now(), r.is_ok());
+    let ok = r.as_ref().is_ok_and(|o| o.failed == 0);
+    st.jobs.record(RETENTION, st.clock.now(), ok);
     match r {
-        Ok(o) if o.anonymised > 0 || o.skipped > 0 => tracing::info!(
+        Ok(o) if o.anonymised > 0 || o.skipped > 0 || o.failed > 0 => tracing::info!(
             anonymised = o.anonymised,
             skipped = o.skipped,
+            failed = o.failed,
             "retention rule applied"
         ),
         Ok(_) => {}

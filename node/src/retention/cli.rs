@@ -61,8 +61,8 @@ pub async fn run(config_path: &Path, cmd: &RetentionCmd) -> anyhow::Result<()> {
                     .to_owned()
             } else {
                 format!(
-                    "anonymised: {}\nskipped (no longer due): {}",
-                    o.anonymised, o.skipped
+                    "anonymised: {}\nskipped (no longer due): {}\nfailed (see the log; tried again next run): {}",
+                    o.anonymised, o.skipped, o.failed
                 )
             }
         }),

@@ -136,6 +136,9 @@ pub struct RunOutcome {
     /// Due when listed, but no longer when written (anonymised by another replica meanwhile,
     /// a case reopened, a hold placed).
     pub skipped: u64,
+    /// Could not be anonymised (an unreadable stored value, a database error): logged with
+    /// the person's id, left as they were, tried again at the next run. The others go on.
+    pub failed: u64,
 }
 
 /// Anonymises every person the rule makes due now, one transaction each (see the module's
@@ -153,10 +156,14 @@ pub async fn run_job(st: &AppState) -> AppResult<RunOutcome> {
         let due = st.store.retention_due(cutoff, after, BATCH).await?;
         for &person in &due {
             after = Some(person);
-            if anonymise_due(st, person, cutoff).await? {
-                out.anonymised += 1;
-            } else {
-                out.skipped += 1;
+            match anonymise_due(st, person, cutoff).await {
+                Ok(true) => out.anonymised += 1,
+                Ok(false) => out.skipped += 1,
+                Err(e) => {
+                    // One person's failure does not hold back the others.
+                    tracing::error!(%person, error = %e, "retention: could not anonymise a person");
+                    out.failed += 1;
+                }
             }
         }
         if (due.len() as i64) < BATCH {

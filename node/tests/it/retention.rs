@@ -732,3 +732,29 @@ async fn the_api_places_and_releases_holds_and_erases_with_stable_codes() {
     assert_eq!(b["anonymised_why"], "erasure");
     assert_eq!(b["person"]["identity"]["given_names"], "");
 }
+
+#[tokio::test]
+async fn a_person_that_cannot_be_anonymised_does_not_hold_back_the_others() {
+    let w = world().await;
+    let (c1, bad) = w.case(None, "Elena").await;
+    let (c2, good) = w.case(None, "Fabiola").await;
+    w.close(c1).await;
+    w.close(c2).await;
+    w.advance_days(2 * 366 + 1);
+    // One stored record is unreadable (as after a faulty manual repair).
+    on_db!(w.node, |pool| sqlx::query(
+        "UPDATE proceedings SET record = 'not json' WHERE case_id = $1"
+    )
+    .bind(c1)
+    .execute(&pool)
+    .await
+    .unwrap()
+    .rows_affected());
+    let out = puente_node::retention::run_job(&w.node.state)
+        .await
+        .unwrap();
+    assert_eq!((out.anonymised, out.failed), (1, 1), "{out:?}");
+    assert_eq!(w.anonymised(good).await.as_deref(), Some("retention"));
+    assert_eq!(w.anonymised(bad).await, None, "left as it was");
+    assert_eq!(w.audits("retention.anonymise").await, 1);
+}
